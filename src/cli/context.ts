@@ -1,0 +1,22 @@
+// What every command gets: output streams, colors, environment, and the concrete parts main/ wires.
+import type { Executor } from "../executors/executor";
+import type { Palette } from "./output/colors";
+
+export interface LocalExecutorSettings {
+  workRoot: string;
+  artifactsDir: string;
+  cacheDir: string;
+}
+
+export interface CliContext {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  colors: Palette;
+  errorColors: Palette;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  createLocalExecutor(settings: LocalExecutorSettings): Executor;
+  pruneArtifacts(artifactsDir: string, now: number): Promise<void>;
+  /** Registers a Ctrl-C handler; returns a function that removes it. */
+  onInterrupt(handler: () => void): () => void;
+}

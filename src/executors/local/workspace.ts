@@ -1,0 +1,126 @@
+// Creates a job's workspace: a copy of a local working tree (what git would commit: tracked and
+// untracked-but-not-ignored files, so node_modules or dist stay behind) or a clean git checkout.
+import { mkdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { ExecutorError } from "../../errors";
+import type { WorkspaceSource } from "../executor";
+import { copyFiles } from "./copy-files";
+import { formatBytes } from "./format";
+import { git, GitError } from "./git";
+import { walkFiles } from "./walk-files";
+
+/** Gust's own data directory inside a project: never part of a workspace. */
+const GUST_DATA_DIR = ".gust";
+
+export interface PrepareOptions {
+  /** Absolute directories never copied even when inside the source (the executor's own dirs). */
+  exclude: string[];
+  signal: AbortSignal;
+  log: (text: string) => void;
+}
+
+export async function prepareWorkspace(
+  source: WorkspaceSource,
+  workspace: string,
+  options: PrepareOptions,
+): Promise<void> {
+  const started = performance.now();
+  const elapsed = (): string => `${Math.round(performance.now() - started)} ms`;
+  await rm(workspace, { recursive: true, force: true }); // a leftover from a crashed run
+  await mkdir(path.dirname(workspace), { recursive: true });
+
+  if (source.kind === "git") {
+    await cloneCommit(source.repository, source.commit, workspace, options.signal);
+    options.log(`workspace: checked out ${source.commit} from ${source.repository} in ${elapsed()}`);
+    return;
+  }
+
+  const from = path.resolve(source.path);
+  const isDirectory = await stat(from).then((s) => s.isDirectory(), () => false);
+  if (!isDirectory) {
+    throw new ExecutorError(`workspace source ${from} is not a directory`, {
+      retryable: false,
+      code: "workspace_source_missing",
+    });
+  }
+  await mkdir(workspace);
+  const excluded = excludedPrefixes(from, options.exclude);
+  const isExcluded = (relative: string): boolean =>
+    excluded.some((prefix) => relative === prefix || relative.startsWith(`${prefix}/`));
+
+  const listed = await listWorkingTree(from, options.signal);
+  let files: string[];
+  let how: string;
+  if (listed.files) {
+    files = listed.files.filter((relative) => !isExcluded(relative));
+    how = "tracked and unignored files";
+  } else {
+    if (listed.warning) options.log(`workspace: warning: ${listed.warning}; copying the whole directory`);
+    files = await walkFiles(from, { skipDirectory: isExcluded, signal: options.signal });
+    how = "not a git work tree, whole directory";
+  }
+  const copied = await copyFiles(from, workspace, files, { signal: options.signal });
+  options.log(
+    `workspace: copied ${copied.files} files (${formatBytes(copied.bytes)}) from ${from} in ${elapsed()} (${how})`,
+  );
+}
+
+export async function removeWorkspace(workspace: string): Promise<void> {
+  await rm(workspace, { recursive: true, force: true, maxRetries: 3 });
+}
+
+async function cloneCommit(repository: string, commit: string, workspace: string, signal: AbortSignal): Promise<void> {
+  try {
+    await git(["clone", "--quiet", "--shared", "--no-checkout", repository, workspace], { signal });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new ExecutorError(`cannot clone ${repository}: ${message(error)}`, {
+      retryable: true,
+      code: "git_clone_failed",
+      cause: error,
+    });
+  }
+  try {
+    await git(["-C", workspace, "checkout", "--quiet", "--detach", commit], { signal });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new ExecutorError(`cannot check out ${commit} from ${repository}: ${message(error)}`, {
+      retryable: false,
+      code: "git_checkout_failed",
+      cause: error,
+    });
+  }
+}
+
+/** What `git ls-files` lists, or why the directory is copied whole instead. */
+async function listWorkingTree(
+  directory: string,
+  signal: AbortSignal,
+): Promise<{ files?: string[]; warning?: string }> {
+  try {
+    const output = await git(["ls-files", "-co", "--exclude-standard", "-z"], { cwd: directory, signal });
+    const files = new Set(output.toString("utf8").split("\0"));
+    files.delete("");
+    return { files: [...files] };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (error instanceof GitError && (error.notFound || /not a git repository/i.test(error.stderr))) return {};
+    return { warning: message(error) };
+  }
+}
+
+/** The excluded directories that lie inside `root`, relative to it with `/` separators. */
+function excludedPrefixes(root: string, exclude: string[]): string[] {
+  const prefixes = [GUST_DATA_DIR];
+  for (const dir of exclude) {
+    const relative = path.relative(root, path.resolve(dir));
+    if (relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative)) {
+      prefixes.push(relative.split(path.sep).join("/"));
+    }
+  }
+  return prefixes;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

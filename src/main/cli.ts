@@ -1,0 +1,28 @@
+// Composition root of the `gust` command: chooses the concrete executor and wires the process.
+import { runCli } from "../cli/main";
+import { colorsEnabled, palette } from "../cli/output/colors";
+import { pruneExpiredArtifacts } from "../executors/local/artifacts";
+import { LocalExecutor } from "../executors/local/local-executor";
+
+const exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  colors: palette(colorsEnabled(process.stdout)),
+  errorColors: palette(colorsEnabled(process.stderr)),
+  env: process.env,
+  cwd: process.cwd(),
+  createLocalExecutor: (settings) => new LocalExecutor(settings),
+  pruneArtifacts: async (dir, now) => {
+    await pruneExpiredArtifacts(dir, now);
+  },
+  onInterrupt: (handler) => {
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
+    return () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    };
+  },
+});
+// Let stdout drain before exiting (piped output would otherwise be cut).
+process.stdout.write("", () => process.exit(exitCode));

@@ -1,0 +1,4 @@
+import { describeExecutorContract } from "../contract/executor-contract";
+import { createLocalHarness } from "./local-harness";
+
+describeExecutorContract("local", () => createLocalHarness());

@@ -1,8 +1,7 @@
 // Composition root of the `gust` command: chooses the concrete executor and wires the process.
 import { runCli } from "../cli/main";
 import { colorsEnabled, palette } from "../cli/output/colors";
-import { pruneExpiredArtifacts } from "../executors/local/artifacts";
-import { LocalExecutor } from "../executors/local/local-executor";
+import { LocalExecutor, pruneExpiredArtifacts } from "../executors/local";
 
 const exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
@@ -11,7 +10,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   errorColors: palette(colorsEnabled(process.stderr)),
   env: process.env,
   cwd: process.cwd(),
-  createLocalExecutor: (settings) => new LocalExecutor(settings),
+  createLocalExecutor: (settings) => new LocalExecutor({ ...settings, announceUnusedContainers: false }),
   pruneArtifacts: async (dir, now) => {
     await pruneExpiredArtifacts(dir, now);
   },

@@ -32,12 +32,14 @@ export function crossFieldProblems(data: unknown): Problem[] {
     needs.forEach((need, index) => {
       if (typeof need !== "string") return;
       const path = Array.isArray(job.needs) ? ["jobs", id, "needs", index] : ["jobs", id, "needs"];
-      if (need === id) problems.push({ path, message: `job '${id}' needs itself` });
+      if (need === id) problems.push({ path, message: `job '${id}' needs itself`, hint: `remove '${id}' from its needs` });
       else if (!(need in jobs)) problems.push({ path, message: `unknown job '${need}' in needs`, hint: didYouMean(need, jobIds) ?? `jobs: ${jobIds.join(", ")}` });
       else valid.push(need);
     });
     graph.set(id, valid);
-    problems.push(...conditionNeedsProblems(job.if, ["jobs", id, "if"], valid));
+    // Against every listed need: an unknown one is reported above, not again as "not needed".
+    const listed = needs.filter((need): need is string => typeof need === "string");
+    problems.push(...conditionNeedsProblems(job.if, ["jobs", id, "if"], listed));
     problems.push(...matrixProblems(id, job));
   }
   problems.push(...cycleProblems(graph, jobs));
@@ -147,7 +149,11 @@ function templatedFields(id: string, job: Json): Array<[FieldPath, string, boole
   add([...base, "image"], job.image);
   add([...base, "if"], job.if, true);
   if (isMap(job.env)) for (const [key, value] of Object.entries(job.env)) add([...base, "env", key], value);
-  if (isMap(job.cache)) add([...base, "cache", "key"], job.cache.key);
+  if (isMap(job.cache)) {
+    add([...base, "cache", "key"], job.cache.key);
+    const restoreKeys = job.cache["restore-keys"];
+    if (Array.isArray(restoreKeys)) restoreKeys.forEach((key, index) => add([...base, "cache", "restore-keys", index], key));
+  }
   if (isMap(job.concurrency)) add([...base, "concurrency", "group"], job.concurrency.group);
   else add([...base, "concurrency"], job.concurrency);
   if (isMap(job.services)) {
@@ -174,6 +180,8 @@ function releaseProblems(release: Json, jobs: Json): Problem[] {
   const problems: Problem[] = [];
   const jobIds = Object.keys(jobs);
   const needs = asList(release.needs).filter((need): need is string => typeof need === "string");
+  // Like a job's if, the release's may read needs.<job> only of what it needs (default: every job).
+  problems.push(...conditionNeedsProblems(release.if, ["release", "if"], release.needs === undefined ? jobIds : needs));
   needs.forEach((need, index) => {
     if (!(need in jobs)) problems.push({ path: Array.isArray(release.needs) ? ["release", "needs", index] : ["release", "needs"], message: `unknown job '${need}' in needs`, hint: didYouMean(need, jobIds) ?? `jobs: ${jobIds.join(", ")}` });
   });

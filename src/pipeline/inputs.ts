@@ -24,7 +24,8 @@ export function resolveInputs(
     else inputs[name] = coerced;
   }
   for (const [name, spec] of Object.entries(declared)) {
-    if (name in inputs) continue;
+    // A value that was given but rejected above is reported once, not again as missing.
+    if (name in inputs || name in given) continue;
     if (spec.default !== undefined) inputs[name] = spec.default;
     else if (spec.required && strict) problems.push({ path: `on.manual.inputs.${name}`, message: `input '${name}' is required` });
     else inputs[name] = spec.type === "boolean" ? false : "";

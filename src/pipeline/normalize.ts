@@ -141,7 +141,7 @@ function normalizeJob(id: string, job: JobDocument): JobDef {
     id,
     ...(job.name !== undefined ? { name: job.name } : {}),
     ...(job.image !== undefined ? { image: job.image } : {}),
-    needs: list(job.needs) ?? [],
+    needs: [...new Set(list(job.needs) ?? [])],
     ...(job.if !== undefined ? { if: job.if } : {}),
     env: envStrings(job.env),
     secrets: job.secrets ?? [],

@@ -35,7 +35,7 @@ export function parsePipeline(text: string, file: string, fallbackName = default
   const source = new YamlSource(text);
   const syntax = source.syntaxErrors();
   if (syntax.length > 0) {
-    return { ok: false, source, diagnostics: syntax.map((error) => ({ file, ...error.position, path: "", message: `YAML: ${error.message}` })) };
+    return { ok: false, source, diagnostics: syntax.map((error) => ({ file, ...error.position, path: "", message: `YAML: ${error.message}`, ...(error.hint ? { hint: error.hint } : {}) })) };
   }
   const data = source.toJS();
   if (data === null || data === undefined) {

@@ -6,6 +6,7 @@ import { resolveInputs } from "./inputs";
 import { expandMatrix, matrixJobName, type Combination } from "./matrix";
 import type { JobDef, Pipeline, Scalar } from "./model";
 import type { CacheKeyPart, EventContext, JobCondition, Plan, PlannedJob, PlannedRelease, PlannedStep, PlanOptions, PlanProblem, PlanResult } from "./plan-types";
+import { quoteStateAfter, variableReference, type QuoteState } from "./shell-quoting";
 import { matchTrigger } from "./trigger-match";
 
 export function planPipeline(pipeline: Pipeline, event: EventContext, options: PlanOptions = {}): PlanResult {
@@ -98,14 +99,16 @@ function renderScript(run: string, variables: Record<string, Value>): { script: 
   const env: Record<string, string> = {};
   let script = "";
   let counter = 0;
+  let quoting: QuoteState = "none";
   for (const part of parsed.parts) {
     if (part.kind === "text") {
       script += part.text;
+      quoting = quoteStateAfter(part.text, quoting);
       continue;
     }
     const name = `GUST_EXPR_${++counter}`;
     env[name] = stringify(evaluate(part.expr, context(variables)));
-    script += `\${${name}}`;
+    script += variableReference(name, quoting);
   }
   return { script, env };
 }

@@ -20,7 +20,7 @@ export function issuesToDiagnostics(issues: readonly Issue[], schema: AnySchema,
     const path = [...base, ...(issue.path as Array<string | number>)];
     switch (issue.code) {
       case "unrecognized_keys": {
-        const known = knownKeys(schema, path);
+        const known = knownKeys(schema, path, valueAt(data, path));
         for (const key of issue.keys) {
           emit([...path, key], `unknown key '${key}'`, { keyOf: true, hint: didYouMean(key, known) ?? (known.length ? `valid keys: ${known.join(", ")}` : undefined) });
         }
@@ -39,21 +39,28 @@ export function issuesToDiagnostics(issues: readonly Issue[], schema: AnySchema,
           for (const inner of branch) visit(inner, path);
           return;
         }
-        emit(path, `expected ${describeUnion(issue.errors)}, got ${describeValue(valueAt(data, path))}`);
+        const forms = describeUnion(issue.errors);
+        emit(path, `expected ${forms}, got ${describeValue(valueAt(data, path))}`, { hint: `write ${forms}; \`gust schema\` shows every field` });
         return;
       }
       case "invalid_type": {
         const value = valueAt(data, path);
         if (value === undefined) {
-          emit(path, `missing required field '${String(path[path.length - 1])}'`);
+          const field = String(path[path.length - 1]);
+          emit(path, `missing required field '${field}'`, { hint: `add ${field}:` });
         } else {
-          emit(path, `expected ${article(issue.expected)}, got ${describeValue(value)}`);
+          emit(path, `expected ${article(issue.expected)}, got ${describeValue(value)}`, { hint: path.length === 0 ? "a pipeline file is a map: start with jobs:" : typeHint(issue.expected, value) });
         }
         return;
       }
       case "invalid_value": {
         const value = valueAt(data, path);
         const options = issue.values.map(String);
+        if (value !== null && typeof value === "object") {
+          // A map or list where a word belongs (`on: [push, {pull_request: …}]`) has no text to quote.
+          emit(path, `expected one of ${options.join(", ")}, got ${describeValue(value)}`);
+          return;
+        }
         emit(path, `'${String(value)}' is not allowed here`, {
           hint: (typeof value === "string" ? didYouMean(value, options) : undefined) ?? `expected one of: ${options.join(", ")}`,
         });
@@ -74,7 +81,7 @@ export function issuesToDiagnostics(issues: readonly Issue[], schema: AnySchema,
       }
       case "too_small":
       case "too_big":
-        emit(path, sizeMessage(issue));
+        emit(path, sizeMessage(issue), { hint: sizeHint(issue) });
         return;
       case "invalid_format": {
         // zod's own wording ("Invalid URL", "Invalid string: must start with …") for the formats
@@ -108,19 +115,47 @@ function bestBranch(branches: Issue[][], value: unknown): Issue[] | undefined {
   return structural.reduce((best, errors) => (errors.length < best.length ? errors : best));
 }
 
-function describeUnion(branches: Issue[][]): string {
-  const expected = new Set<string>();
+function describeUnion(branches: Issue[][], expected = new Set<string>()): string {
   for (const errors of branches) {
     for (const error of errors) {
       if (error.path.length === 0 && error.code === "invalid_type") expected.add(article(error.expected));
       if (error.path.length === 0 && error.code === "invalid_value") expected.add(`one of ${error.values.map(String).join(", ")}`);
+      // A union inside a union (artifacts: globs or a map, globs: a string or a list) lists its forms too.
+      if (error.path.length === 0 && error.code === "invalid_union") describeUnion(error.errors, expected);
     }
   }
   return [...expected].join(" or ") || "a different value";
 }
 
+/** How to write the expected kind of value, given what was written. */
+function typeHint(expected: string, value: unknown): string {
+  switch (expected) {
+    case "array":
+      return "write a list: [a, b], or one '- item' per line";
+    case "object":
+    case "record":
+      return "write a map: 'key: value' lines indented under this key";
+    case "string":
+      return typeof value === "number" || typeof value === "boolean" ? `quote it: '${String(value)}'` : "write text";
+    case "number":
+    case "int":
+      return typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? `remove the quotes: ${value}` : "write a number";
+    case "boolean":
+      return "write true or false, without quotes";
+    default:
+      return `write ${article(expected)}`;
+  }
+}
+
+function sizeHint(issue: Issue & { code: "too_small" | "too_big" }): string {
+  const limit = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
+  if (issue.origin === "array") return issue.code === "too_small" ? `add at least ${limit} item${limit === "1" ? "" : "s"}` : `keep at most ${limit} items`;
+  if (issue.origin === "string") return issue.code === "too_small" ? "write a value, or remove the key" : `shorten it to ${limit} characters`;
+  return issue.code === "too_small" ? `use ${limit} or more` : `use ${limit} or less`;
+}
+
 function article(type: string): string {
-  const names: Record<string, string> = { object: "a map", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
+  const names: Record<string, string> = { object: "a map", record: "a map", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "a whole number" };
   return names[type] ?? type;
 }
 
@@ -154,12 +189,27 @@ function valueAt(data: unknown, path: FieldPath): unknown {
   return value;
 }
 
-/** Keys an object at `path` may have, found by walking the schema. */
-function knownKeys(schema: AnySchema, path: FieldPath): string[] {
+/**
+ * Keys an object at `path` may have, found by walking the schema. Of a discriminated union only the
+ * branch the value names counts: an sae target's unknown key is not matched against fc's keys.
+ */
+function knownKeys(schema: AnySchema, path: FieldPath, value: unknown): string[] {
   const candidates = resolve(schema, path, 0);
+  const named = candidates.filter((candidate) => literalsAgree(candidate, value));
   const keys = new Set<string>();
-  for (const candidate of candidates) for (const key of objectKeys(candidate)) keys.add(key);
+  for (const candidate of named.length > 0 ? named : candidates) for (const key of objectKeys(candidate)) keys.add(key);
   return [...keys];
+}
+
+/** Does the value carry the literal fields (`type: sae`) an object schema requires, where it has them? */
+function literalsAgree(schema: AnySchema, value: unknown): boolean {
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  if (def.type !== "object" || value === null || typeof value !== "object") return true;
+  return Object.entries(def.shape as Record<string, AnySchema>).every(([key, field]) => {
+    const fieldDef = field._zod.def as unknown as { type: string; values?: unknown[] };
+    const actual = (value as Record<string, unknown>)[key];
+    return fieldDef.type !== "literal" || actual === undefined || (fieldDef.values ?? []).includes(actual);
+  });
 }
 
 function unwrap(schema: AnySchema): AnySchema[] {

@@ -11,7 +11,16 @@ export interface SourcePosition {
 export interface YamlSyntaxError {
   message: string;
   position: SourcePosition;
+  hint?: string;
 }
+
+/** What to do about the YAML errors people make most; the parser's message says only what is wrong. */
+const SYNTAX_HINTS: Partial<Record<string, string>> = {
+  DUPLICATE_KEY: "a key may appear once per map; merge the two entries or rename one",
+  TAB_AS_INDENT: "indent with spaces; YAML does not allow tabs for indentation",
+  MISSING_CHAR: "close the quote or bracket that was opened",
+  BLOCK_AS_IMPLICIT_KEY: "quote a value that contains ': ', or put a nested map on its own indented lines",
+};
 
 export class YamlSource {
   readonly document: Document.Parsed;
@@ -22,10 +31,14 @@ export class YamlSource {
   }
 
   syntaxErrors(): YamlSyntaxError[] {
-    return this.document.errors.map((error) => ({
-      message: error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
-      position: this.positionOf(error.pos[0]),
-    }));
+    return this.document.errors.map((error) => {
+      const hint = SYNTAX_HINTS[error.code];
+      return {
+        message: error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
+        position: this.positionOf(error.pos[0]),
+        ...(hint ? { hint } : {}),
+      };
+    });
   }
 
   toJS(): unknown {
@@ -54,10 +67,10 @@ export class YamlSource {
         if (!pair || !isPair(pair)) break;
         const keyStart = rangeStart(pair.key);
         if (isLast && options.keyOf && keyStart !== undefined) return this.positionOf(keyStart);
-        const valueStart = rangeStart(pair.value);
+        // A key with no value (`push:`) has no node, or an empty null one after the colon: point at the key.
+        const valueStart = isEmptyScalar(pair.value) ? undefined : rangeStart(pair.value);
         node = pair.value;
         start = valueStart ?? keyStart ?? start;
-        // A key with no value (`push:`) has no node of its own: point at the key.
         if (valueStart === undefined) break;
       } else if (isSeq(node) && typeof segment === "number") {
         const item = node.items[segment];
@@ -88,6 +101,10 @@ export class YamlSource {
   }
 }
 
+function isEmptyScalar(node: unknown): boolean {
+  return isScalar(node) && node.value === null && !!node.range && node.range[0] === node.range[1];
+}
+
 function rangeStart(node: unknown): number | undefined {
   return node && typeof node === "object" && "range" in node ? (node as Node).range?.[0] : undefined;
 }
@@ -111,14 +128,18 @@ function scalarSourceOffset(text: string, start: number, end: number, type: Scal
   };
   if (type === "QUOTE_DOUBLE" || type === "QUOTE_SINGLE") i++;
   if (block) {
-    // The header line (`|`, `>-`, a comment) holds no content; the first non-empty line sets the indent.
+    // The header line (`|`, `>-`, `|2`, a comment) holds no content. The block's indent is what the
+    // first non-empty line has in the text beyond what it keeps in the value (an indentation
+    // indicator or more-indented first line makes the two differ).
     const newline = text.indexOf("\n", i);
     i = newline === -1 || newline >= end ? end : newline + 1;
-    const firstContent = /^(?:[ \t]*\r?\n)*( *)/.exec(text.slice(i, end));
-    indent = firstContent?.[1]?.length ?? 0;
+    const sourceLead = /^(?:[ \t]*\r?\n)*( *)/.exec(text.slice(i, end))?.[1]?.length ?? 0;
+    const valueLead = /^(?:[ \t]*\n)*( *)/.exec(value)?.[1]?.length ?? 0;
+    indent = Math.max(0, sourceLead - valueLead);
     skipIndent();
   }
-  for (let v = 0; v < Math.min(offset, value.length) && i < end; ) {
+  const target = Math.min(offset, value.length);
+  for (let v = 0; v < target && i < end; ) {
     const char = text[i]!;
     if (type === "QUOTE_SINGLE" && char === "'" && text[i + 1] === "'") {
       i += 2;
@@ -131,8 +152,10 @@ function scalarSourceOffset(text: string, start: number, end: number, type: Scal
         skipIndent();
         continue;
       }
-      i += next === "x" ? 4 : next === "u" ? 6 : next === "U" ? 10 : 2;
-      v++;
+      const length = next === "x" ? 4 : next === "u" ? 6 : next === "U" ? 10 : 2;
+      // `\U0001F600` is one code point but two UTF-16 units of the value.
+      v += next === "U" ? String.fromCodePoint(Number.parseInt(text.slice(i + 2, i + 10), 16) || 0).length : 1;
+      i += length;
     } else if (char === value[v]) {
       i++;
       v++;
@@ -147,6 +170,23 @@ function scalarSourceOffset(text: string, start: number, end: number, type: Scal
     } else {
       i++;
       v++;
+    }
+  }
+  // Line breaks and indentation before the wanted character are not part of it: step over them.
+  if (target < value.length) {
+    const wanted = value[target];
+    while (i < end && text[i] !== wanted) {
+      if (text[i] === "\n") {
+        i++;
+        skipIndent();
+      } else if (text[i] === "\r" || text[i] === " " || text[i] === "\t") {
+        i++;
+      } else if (type === "QUOTE_DOUBLE" && text[i] === "\\" && (text[i + 1] === "\n" || text[i + 1] === "\r")) {
+        i = text.indexOf("\n", i) + 1;
+        skipIndent();
+      } else {
+        break;
+      }
     }
   }
   return Math.min(i, end);

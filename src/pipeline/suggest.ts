@@ -1,24 +1,8 @@
-// "Did you mean …?" for misspelt keys, job names and identifiers.
+// "Did you mean …?" for misspelt keys, job names and inputs. Longer words may be further off than
+// expression names (whose matching lives in expressions/suggest), since keys are long and hyphenated.
+import { editDistance } from "./expressions/suggest";
 
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
-export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[] = new Array<number>(rows * cols).fill(0);
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[(i - 1) * cols + j]! + 1, d[i * cols + j - 1]! + 1, d[(i - 1) * cols + j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, d[(i - 2) * cols + j - 2]! + 1);
-      }
-      d[i * cols + j] = best;
-    }
-  }
-  return d[rows * cols - 1]!;
-}
+export { editDistance };
 
 /** The closest candidate, if it is close enough to be a plausible typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {

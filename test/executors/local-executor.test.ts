@@ -194,6 +194,15 @@ describe("LocalExecutor", () => {
       expect(await isProcessRunning(pid)).toBe(false);
     });
 
+    it("fails a step that cannot be started, with the reason, and goes on with the contract", async () => {
+      const { outcome, recorder } = await run({
+        steps: [{ script: "true", env: { BAD: "nul\u0000byte" } }, { script: "echo after", when: { onSuccess: true, onFailure: true } }],
+      });
+      expect(outcome).toMatchObject({ status: "failure", failedStep: 0, exitCode: null });
+      expect(recorder.stepFinished(0).reason).toMatch(/could not start the step/);
+      expect(recorder.lines(1)).toEqual(["after"]);
+    });
+
     it("cancels running jobs when the executor closes", async () => {
       const closing = await createLocalHarness();
       try {

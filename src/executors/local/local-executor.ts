@@ -14,6 +14,11 @@ export interface LocalExecutorOptions {
   keepWorkspaces?: boolean;
   /** Between SIGTERM and SIGKILL when stopping a step's processes. Default 2000. */
   killGraceMs?: number;
+  /**
+   * Say in each job's log that its images and services are not used here. Default true;
+   * `gust run` turns it off and says so once for the whole run instead.
+   */
+  announceUnusedContainers?: boolean;
 }
 
 export class LocalExecutor implements Executor {
@@ -29,6 +34,7 @@ export class LocalExecutor implements Executor {
       cacheDir: path.resolve(options.cacheDir),
       keepWorkspaces: options.keepWorkspaces ?? false,
       killGraceMs: options.killGraceMs ?? 2000,
+      announceUnusedContainers: options.announceUnusedContainers ?? true,
     };
   }
 

@@ -1,6 +1,8 @@
-// One job run by the local executor: workspace, artifacts and cache in, the steps in order, then
-// everything the steps started is killed and artifacts and cache go out. Events follow the contract
-// in ../executor.ts; wait() never rejects (faults become an `error` outcome).
+// One job run by the local executor: files in (job-files.ts), the steps in order, then everything
+// the steps started is killed and files go out. Events follow the contract in ../executor.ts;
+// wait() never rejects (faults become an `error` outcome).
+import { rmSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ExecutorError, isGustError } from "../../errors";
@@ -14,22 +16,28 @@ import type {
   StepRun,
   StepStatus,
 } from "../executor";
-import { publishArtifacts, restoreArtifacts } from "./artifacts";
-import { resolveCacheKey, restoreCache, saveCache } from "./cache";
 import { formatDuration } from "./format";
-import { safeSegment } from "./paths";
+import {
+  containersNotice,
+  prepareJobFiles,
+  saveJobFiles,
+  workspacePath,
+  type JobFileOptions,
+  type PreparedFiles,
+} from "./job-files";
 import { ProcessGroups } from "./process-groups";
 import { jobEnvironment, stepEnvironment } from "./step-env";
+import { safeSegment } from "./paths";
+import { launchableEnv, stepFileText } from "./step-file";
+import { LaunchedStep, StepLauncher, findLauncherShell } from "./step-launcher";
 import { StepProcess } from "./step-process";
 import { resolveWorkingDirectory } from "./working-directory";
-import { prepareWorkspace, removeWorkspace } from "./workspace";
+import { removeWorkspace } from "./workspace";
 
-export interface LocalJobOptions {
-  workRoot: string;
-  artifactsDir: string;
-  cacheDir: string;
+export interface LocalJobOptions extends JobFileOptions {
   keepWorkspaces: boolean;
   killGraceMs: number;
+  announceUnusedContainers: boolean;
 }
 
 type StopCause = { kind: "cancelled"; reason?: string } | { kind: "timed-out"; reason: string };
@@ -40,6 +48,15 @@ type Fault = NonNullable<JobOutcome["error"]>;
 /** How long output of killed background processes may still drain before the job finishes. */
 const BACKGROUND_DRAIN_MS = 200;
 
+/** Variables that would make the launcher shell (bash) run files at startup; the steps still get them. */
+const LAUNCHER_UNSAFE_ENV = ["BASH_ENV", "ENV"];
+
+let launcherShell: string | null | undefined;
+function launcherShellPath(): string | undefined {
+  if (launcherShell === undefined) launcherShell = findLauncherShell() ?? null;
+  return launcherShell ?? undefined;
+}
+
 export class LocalJob implements JobHandle {
   readonly runId: string;
   private readonly outcome: Promise<JobOutcome>;
@@ -49,9 +66,15 @@ export class LocalJob implements JobHandle {
   private readonly background: StepProcess[] = [];
   private workspace: string | undefined;
   private baseEnv: Record<string, string> = {};
-  private cacheKey: string | undefined;
-  private cacheHit = false;
-  private current: { process: StepProcess; killedFor?: KillCause } | undefined;
+  private prepared: PreparedFiles | undefined;
+  private current: { process: StepProcess | LaunchedStep; killedFor?: KillCause } | undefined;
+  /** Forks the steps (step-launcher.ts); steps it cannot run are spawned directly (StepProcess). */
+  private launcher: StepLauncher | undefined;
+  private readonly launchers: StepLauncher[] = [];
+  private launcherEnv: Record<string, string> | undefined;
+  private launcherDisabled = false;
+  /** Private (0700) directory outside the workspace for the step files, removed at the end. */
+  private stepsDir: string | undefined;
   private stopCause: StopCause | undefined;
   private finished = false;
   private cleaning: Promise<void> | undefined;
@@ -117,7 +140,19 @@ export class LocalJob implements JobHandle {
       }
       for (const step of job.steps) {
         const skip = this.skipReason(step, failed !== undefined, fault);
-        const result = skip ? this.skipStep(step, skip) : await this.runStep(step);
+        let result: StepOutcome;
+        if (skip) {
+          result = this.skipStep(step, skip);
+        } else {
+          try {
+            result = await this.runStep(step);
+          } catch (error) {
+            // A bug here must still close the step it opened (contract point 2).
+            fault = toFault(error, "internal");
+            const reason = `executor error: ${fault.message}`;
+            result = this.finishStep(step, { status: "failure", exitCode: null, durationMs: 0, reason });
+          }
+        }
         results.push({ status: result.status, exitCode: result.exitCode, durationMs: result.durationMs });
         const failing = result.status === "failure" || result.status === "timed-out";
         if (failing && !failed && (!step.continueOnError || this.stopCause?.kind === "timed-out")) {
@@ -128,7 +163,11 @@ export class LocalJob implements JobHandle {
       fault ??= toFault(error, "internal");
     } finally {
       clearTimeout(jobTimer);
+    }
+    try {
       await this.endProcesses();
+    } catch (error) {
+      fault ??= toFault(error, "internal");
     }
 
     if (!fault && !this.stopCause && !failed) fault = await this.saveOutputs();
@@ -152,53 +191,32 @@ export class LocalJob implements JobHandle {
   }
 
   private async prepare(): Promise<void> {
-    const { job, options } = this;
-    const signal = this.abort.signal;
-    const log = (text: string): void => this.system(text);
-    this.announceContainers();
-    const workspace = path.join(options.workRoot, safeSegment(job.runId, "run id"));
-    this.workspace = workspace;
-    await prepareWorkspace(job.workspace, workspace, {
-      exclude: [options.workRoot, options.artifactsDir, options.cacheDir],
-      signal,
-      log,
-    });
-    await restoreArtifacts(job, workspace, options.artifactsDir, log, signal);
-    if (job.cache) {
-      try {
-        this.cacheKey = await resolveCacheKey(job.cache.key, workspace);
-        this.cacheHit = (await restoreCache(job.cache, this.cacheKey, workspace, options.cacheDir, log, signal)).exact;
-      } catch (error) {
-        signal.throwIfAborted();
-        log(`cache: warning: restore failed: ${describe(error)}`); // a cache is an optimisation only
-      }
-    }
-    signal.throwIfAborted();
-    this.baseEnv = jobEnvironment(job, workspace);
+    const notice = this.options.announceUnusedContainers ? containersNotice(this.job) : undefined;
+    if (notice) this.system(notice);
+    this.workspace = workspacePath(this.options, this.job);
+    this.prepared = await prepareJobFiles(
+      this.job,
+      this.workspace,
+      this.options,
+      (text) => this.system(text),
+      this.abort.signal,
+    );
+    this.baseEnv = jobEnvironment(this.job, this.workspace);
   }
 
-  /** After a successful job: publish artifacts (a failure is a fault), save the cache (best effort). */
+  /** After a successful job: artifacts and cache out. A failure to publish artifacts is a fault. */
   private async saveOutputs(): Promise<Fault | undefined> {
-    const { job, options, workspace } = this;
-    if (!workspace) return undefined;
-    const log = (text: string): void => this.system(text);
+    if (!this.workspace || !this.prepared) return undefined;
     try {
-      await publishArtifacts(job, workspace, options.artifactsDir, log);
+      await saveJobFiles(this.job, this.workspace, this.options, this.prepared, (text) => this.system(text));
+      return undefined;
     } catch (error) {
       return toFault(error, "artifacts_failed");
     }
-    if (job.cache && this.cacheKey !== undefined && !this.cacheHit) {
-      try {
-        await saveCache(job.cache, this.cacheKey, workspace, options.cacheDir, log);
-      } catch (error) {
-        log(`cache: warning: save failed: ${describe(error)}`);
-      }
-    }
-    return undefined;
   }
 
   private skipReason(step: StepRun, failing: boolean, fault: Fault | undefined): string | undefined {
-    if (fault) return "skipped: the workspace could not be prepared";
+    if (fault) return `skipped: executor error (${fault.code})`;
     if (this.stopCause?.kind === "cancelled") return "skipped: job cancelled";
     if (this.stopCause?.kind === "timed-out") return "skipped: job timed out";
     if (failing && !step.when.onFailure) return "skipped: an earlier step failed";
@@ -231,21 +249,43 @@ export class LocalJob implements JobHandle {
       return this.finishStep(step, { status, exitCode: null, durationMs: elapsed(), reason: this.stopReason() });
     }
 
-    const child = new StepProcess({
-      script: step.script,
-      cwd,
-      env: stepEnvironment(this.baseEnv, this.job, step),
-      onLine: (stream, text) => this.emit({ type: "log", step: step.index, stream, text, at: Date.now() }),
-    });
-    if (child.pid !== undefined) this.groups.add(child.pid);
-    const current: { process: StepProcess; killedFor?: KillCause } = { process: child };
+    const env = stepEnvironment(this.baseEnv, this.job, step);
+    const onLine = (stream: "stdout" | "stderr", text: string): void =>
+      this.emit({ type: "log", step: step.index, stream, text, at: Date.now() });
+    const stepFile = await this.writeStepFile(step, cwd, env);
+    const stopped = this.stopCause as StopCause | undefined; // may have changed while awaiting
+    if (stopped) {
+      // Stopped while writing the step file: nothing was started.
+      if (stepFile) removeStepFile(stepFile);
+      const status: StepStatus = stopped.kind === "cancelled" ? "cancelled" : "timed-out";
+      return this.finishStep(step, { status, exitCode: null, durationMs: elapsed(), reason: this.stopReason() });
+    }
+
+    let child: StepProcess | LaunchedStep;
+    if (stepFile && this.launcher) {
+      const launched = this.launcher.launch(stepFile, onLine);
+      launched.onPid((pid) => this.groups.add(pid));
+      child = launched;
+    } else {
+      try {
+        child = new StepProcess({ script: step.script, cwd, env, onLine });
+      } catch (error) {
+        // spawn() throws synchronously on invalid input, e.g. a NUL byte in an env value.
+        const reason = `could not start the step: ${describe(error)}`;
+        this.emit({ type: "log", step: step.index, stream: "system", text: reason, at: Date.now() });
+        return this.finishStep(step, { status: "failure", exitCode: null, durationMs: elapsed(), reason });
+      }
+      if (child.pid !== undefined) this.groups.add(child.pid);
+    }
+    const current: { process: StepProcess | LaunchedStep; killedFor?: KillCause } = { process: child };
     this.current = current;
     const stepTimer =
       step.timeoutMs === undefined ? undefined : setTimeout(() => this.killCurrent("step-timeout"), step.timeoutMs);
     const exit = await child.exited;
     clearTimeout(stepTimer);
     this.current = undefined;
-    if (child.hasOpenPipes) {
+    if (stepFile) removeStepFile(stepFile);
+    if (child instanceof StepProcess && !exit.error && child.hasOpenPipes) {
       // A background process kept the output open: its lines are no longer this step's.
       child.redirect((stream, text) => this.emit({ type: "log", step: null, stream, text, at: Date.now() }));
       this.background.push(child);
@@ -300,7 +340,13 @@ export class LocalJob implements JobHandle {
     // A shell that already exited on its own keeps its own result.
     if (!current || current.killedFor || current.process.hasExited) return;
     current.killedFor = cause;
-    if (current.process.pid !== undefined) this.groups.terminate(current.process.pid);
+    const child = current.process;
+    if (child instanceof LaunchedStep) {
+      // The group id may not be reported yet.
+      child.onPid((pid) => {
+        if (!child.hasExited) this.groups.terminate(pid);
+      });
+    } else if (child.pid !== undefined) this.groups.terminate(child.pid);
   }
 
   private stopReason(): string {
@@ -312,22 +358,68 @@ export class LocalJob implements JobHandle {
 
   /** Kills whatever the steps left running, then stops reading its output. */
   private async endProcesses(): Promise<void> {
-    await this.groups.terminateAll();
-    if (this.background.length === 0) return;
-    await Promise.race([Promise.all(this.background.map((p) => p.closed)), sleep(BACKGROUND_DRAIN_MS)]);
-    for (const child of this.background) child.destroy();
+    try {
+      await this.groups.terminateAll();
+      for (const launcher of this.launchers) launcher.kill();
+      if (this.background.length === 0 && this.launchers.length === 0) return;
+      const drained = new AbortController(); // so the timer does not outlive the race
+      await Promise.race([
+        Promise.all([...this.background, ...this.launchers].map((child) => child.closed)),
+        sleep(BACKGROUND_DRAIN_MS, undefined, { signal: drained.signal }).catch(() => undefined),
+      ]);
+      drained.abort();
+      for (const child of this.background) child.destroy();
+      for (const launcher of this.launchers) launcher.destroy();
+    } finally {
+      if (this.stepsDir) await rm(this.stepsDir, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
-  private announceContainers(): void {
-    const images = [...new Set([this.job.image, ...this.job.steps.map((step) => step.image)])].filter(
-      (image): image is string => Boolean(image),
-    );
-    const parts: string[] = [];
-    if (images.length > 0) parts.push(`image ${images.join(", ")} not used`);
-    if (this.job.services.length > 0) {
-      parts.push(`services not started (${this.job.services.map((service) => service.name).join(", ")})`);
+  /**
+   * Writes the step file for the launcher, starting the launcher if needed. Undefined when the step
+   * has to be spawned directly (no launcher shell, an environment it cannot express, a fault).
+   */
+  private async writeStepFile(step: StepRun, cwd: string, env: Record<string, string>): Promise<string | undefined> {
+    const shell = launcherShellPath();
+    if (!shell || this.launcherDisabled) return undefined;
+    try {
+      if (!this.launcherEnv) {
+        const launcherEnv: Record<string, string> = { ...this.baseEnv, ...this.job.env, ...this.job.secrets };
+        for (const name of LAUNCHER_UNSAFE_ENV) delete launcherEnv[name];
+        if (!launchableEnv(launcherEnv)) {
+          this.launcherDisabled = true;
+          return undefined;
+        }
+        this.launcherEnv = launcherEnv;
+      }
+      const text = stepFileText(this.launcherEnv, env, cwd, step.script);
+      if (text === undefined) return undefined;
+      if (!this.stepsDir) {
+        this.stepsDir = await mkdtemp(
+          path.join(this.options.workRoot, `.${safeSegment(this.job.runId, "run id")}.steps-`),
+        );
+        if (this.stepsDir.includes("\n")) {
+          this.launcherDisabled = true;
+          return undefined;
+        }
+      }
+      const file = path.join(this.stepsDir, `step-${step.index}`);
+      // Synchronous: a few hundred bytes, and a thread pool round trip per step costs more.
+      writeFileSync(file, text, { mode: 0o600 });
+      if (!this.launcher?.usable) {
+        this.launcher = new StepLauncher({
+          shell,
+          env: this.launcherEnv,
+          cwd: this.workspace ?? this.options.workRoot,
+          late: (stream, line) => this.emit({ type: "log", step: null, stream, text: line, at: Date.now() }),
+        });
+        this.launchers.push(this.launcher);
+      }
+      return file;
+    } catch {
+      this.launcherDisabled = true;
+      return undefined;
     }
-    if (parts.length > 0) this.system(`local executor: ${parts.join("; ")}; steps run on this machine`);
   }
 
   private system(text: string): void {
@@ -342,6 +434,14 @@ export class LocalJob implements JobHandle {
       // A listener bug must not leave the job's processes running: report it and carry on.
       process.emitWarning(`executor event listener threw: ${describe(error)}`);
     }
+  }
+}
+
+function removeStepFile(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // removed with its directory at the end of the job
   }
 }
 

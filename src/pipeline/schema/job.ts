@@ -55,7 +55,8 @@ const artifacts = z.union([
 const cache = z.strictObject({
   key: nonEmptyString.pipe(template({ functions: ["hashFiles"] })).describe("Cache key; ${{ hashFiles('package-lock.json') }} hashes files."),
   paths: globs,
-  "restore-keys": z.array(z.string().min(1)).optional().describe("Key prefixes tried in order when the key misses."),
+  // The planner renders these like the key, so their expressions are checked like the key's.
+  "restore-keys": z.array(nonEmptyString.pipe(template())).optional().describe("Key prefixes tried in order when the key misses."),
 });
 
 export const concurrency = z.union([

@@ -6,16 +6,31 @@ import { globs, identifier } from "./primitives";
 export const EVENT_NAMES = ["push", "pull_request", "merge_request", "tag", "manual", "schedule"] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
+/**
+ * Globs that select (`!pattern` excludes again). A list of only `!` patterns selects nothing, so the
+ * trigger would silently never fire: reported instead.
+ */
+const includeGlobs = globs.superRefine((value, ctx) => {
+  const patterns = Array.isArray(value) ? value : [value];
+  if (patterns.every((pattern) => pattern.startsWith("!"))) {
+    ctx.addIssue({
+      code: "custom",
+      message: "every pattern here excludes (!), so nothing matches",
+      params: { hint: "add a pattern that includes, such as '**', before the '!' ones, or use the -ignore filter" },
+    });
+  }
+});
+
 const branchFilters = {
-  branches: globs.optional().describe("Branch globs that trigger; `!pattern` excludes."),
+  branches: includeGlobs.optional().describe("Branch globs that trigger; `!pattern` excludes."),
   "branches-ignore": globs.optional().describe("Branch globs that never trigger."),
-  paths: globs.optional().describe("Run only when a changed file matches one of these globs."),
+  paths: includeGlobs.optional().describe("Run only when a changed file matches one of these globs."),
   "paths-ignore": globs.optional().describe("Do not run when every changed file matches these globs."),
 };
 
 const pushTrigger = z.strictObject({
   ...branchFilters,
-  tags: globs.optional().describe("Tag globs whose push triggers (same as on.tag)."),
+  tags: includeGlobs.optional().describe("Tag globs whose push triggers (same as on.tag)."),
   "tags-ignore": globs.optional(),
 });
 
@@ -27,7 +42,7 @@ const reviewTrigger = z.strictObject({
   types: z.array(z.enum(MERGE_ACTIONS)).min(1).optional().describe("Default: all of opened, synchronize, reopened."),
 });
 
-const tagTrigger = z.union([globs, z.strictObject({ tags: globs.optional(), "tags-ignore": globs.optional() })]);
+const tagTrigger = z.union([includeGlobs, z.strictObject({ tags: includeGlobs.optional(), "tags-ignore": globs.optional() })]);
 
 const manualInput = z
   .strictObject({

@@ -263,7 +263,7 @@ export class LocalJob implements JobHandle {
 
     let child: StepProcess | LaunchedStep;
     if (stepFile && this.launcher) {
-      const launched = this.launcher.launch(stepFile, onLine);
+      const launched = this.launcher.launch(path.basename(stepFile), onLine);
       launched.onPid((pid) => this.groups.add(pid));
       child = launched;
     } else {
@@ -398,12 +398,8 @@ export class LocalJob implements JobHandle {
         this.stepsDir = await mkdtemp(
           path.join(this.options.workRoot, `.${safeSegment(this.job.runId, "run id")}.steps-`),
         );
-        if (this.stepsDir.includes("\n")) {
-          this.launcherDisabled = true;
-          return undefined;
-        }
       }
-      const file = path.join(this.stepsDir, `step-${step.index}`);
+      const file = path.join(this.stepsDir, String(step.index));
       // Synchronous: a few hundred bytes, and a thread pool round trip per step costs more.
       writeFileSync(file, text, { mode: 0o600 });
       if (!this.launcher?.usable) {
@@ -411,6 +407,7 @@ export class LocalJob implements JobHandle {
           shell,
           env: this.launcherEnv,
           cwd: this.workspace ?? this.options.workRoot,
+          stepsDir: this.stepsDir,
           late: (stream, line) => this.emit({ type: "log", step: null, stream, text: line, at: Date.now() }),
         });
         this.launchers.push(this.launcher);

@@ -3,6 +3,7 @@
 // step's directory and an exec of `/bin/sh -e -c <script>`, all values single-quoted.
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESTORED = ["SHLVL", "OLDPWD"];
 
 /** Single-quoted for sh: verbatim, `'` written as `'\''`. */
 export function shellQuote(value: string): string {
@@ -14,7 +15,7 @@ export function shellQuote(value: string): string {
  * shell identifier, a NUL byte): such a step is spawned directly instead, which reports the problem
  * as before.
  * `launcherEnv` is what the launcher was started with; `stepEnv` what the step must see.
- * Variables the launcher shell itself changes (SHLVL) are always set back.
+ * Variables the launcher shell and the cd change (SHLVL, OLDPWD) are always set back, after the cd.
  */
 export function stepFileText(
   launcherEnv: Record<string, string>,
@@ -22,15 +23,14 @@ export function stepFileText(
   cwd: string,
   script: string,
 ): string | undefined {
-  const lines: string[] = [];
+  if (cwd.includes("\0") || script.includes("\0")) return undefined;
+  const lines = [`cd -- ${shellQuote(cwd)} || exit 1`];
   for (const [name, value] of Object.entries(stepEnv)) {
-    if (launcherEnv[name] === value && name !== "SHLVL") continue;
+    if (launcherEnv[name] === value && !RESTORED.includes(name)) continue;
     if (!NAME.test(name) || value.includes("\0")) return undefined;
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
-  if (!("SHLVL" in stepEnv)) lines.push("unset SHLVL");
-  if (cwd.includes("\0") || script.includes("\0")) return undefined;
-  lines.push(`cd -- ${shellQuote(cwd)} || exit 1`);
+  for (const name of RESTORED) if (!(name in stepEnv)) lines.push(`unset ${name}`);
   lines.push(`__gust_script=${shellQuote(script)}`);
   lines.push('exec /bin/sh -e -c "$__gust_script"');
   return `${lines.join("\n")}\n`;

@@ -1,8 +1,8 @@
 // One long-lived launcher shell per job that forks each step's shell itself: a Node spawn costs several
 // milliseconds more than a fork from a shell, which dominated jobs of many short steps.
 //
-// Protocol. Node writes one line per step on the launcher's fd 3: the path of a step file (see
-// step-file.ts) that exports the step's own variables, cds into its directory and execs
+// Protocol. Node writes one line per step on the launcher's fd 3: the name of a step file (see
+// step-file.ts) in the job's private steps directory (short: the shell reads it byte by byte) that exports the step's own variables, cds into its directory and execs
 // `/bin/sh -e -c <script>`. The launcher runs it as a background job of its own process group
 // (bash `set -m`), reports `started <pid>` on fd 4 (pid = process group id), waits for it, writes the
 // job's boundary token as a line to stdout and to stderr, then reports `exit <status>` on fd 4.
@@ -14,12 +14,12 @@ import { existsSync } from "node:fs";
 import { LineSplitter } from "./line-splitter";
 import type { LineListener, OutputStream, StepExit } from "./step-process";
 
-// $1: the boundary token. The launcher's own stderr goes to /dev/null (job notices); the steps get
+// $1: the boundary token, $2: the steps directory. The launcher's own stderr goes to /dev/null (job notices); the steps get
 // the real one, saved as fd 5.
 const LAUNCHER = `exec 5>&2 2>/dev/null
 set -m
 while IFS= read -r f <&3; do
-  ( . "$f" ) 2>&5 3<&- 4<&- 5>&- </dev/null &
+  ( . "$2/$f" ) 2>&5 3<&- 4<&- 5>&- </dev/null &
   p=$!
   echo "started $p" >&4
   wait "$p"
@@ -106,9 +106,9 @@ export class StepLauncher {
   private readonly closedPromise: Promise<void>;
 
   /** Throws like spawn() does on invalid input (e.g. a NUL byte in the environment). */
-  constructor(options: { shell: string; env: Record<string, string>; cwd: string; late: LineListener }) {
+  constructor(options: { shell: string; env: Record<string, string>; cwd: string; stepsDir: string; late: LineListener }) {
     const token = `::gust-step-boundary-${randomBytes(12).toString("hex")}::`;
-    this.child = spawn(options.shell, ["-c", LAUNCHER, "gust-launcher", token], {
+    this.child = spawn(options.shell, ["-c", LAUNCHER, "gust-launcher", token, options.stepsDir], {
       cwd: options.cwd,
       env: options.env,
       detached: true,
@@ -153,7 +153,8 @@ export class StepLauncher {
     return this.closedPromise;
   }
 
-  launch(stepFile: string, onLine: LineListener): LaunchedStep {
+  /** `name`: a file name in the steps directory, without newline. */
+  launch(name: string, onLine: LineListener): LaunchedStep {
     const step = new LaunchedStep(onLine);
     this.current = step;
     void step.exited.then(() => {
@@ -161,7 +162,7 @@ export class StepLauncher {
     });
     const input = this.child.stdio[3] as NodeJS.WritableStream | null;
     if (this.dead || !input) step.fail(new Error("the step launcher is not running"));
-    else input.write(`${stepFile}\n`);
+    else input.write(`${name}\n`);
     return step;
   }
 

@@ -1,9 +1,6 @@
 // One job run by the local executor: files in (job-files.ts), the steps in order, then everything
 // the steps started is killed and files go out. Events follow the contract in ../executor.ts;
 // wait() never rejects (faults become an `error` outcome).
-import { rmSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ExecutorError, isGustError } from "../../errors";
 import type {
@@ -27,10 +24,9 @@ import {
 } from "./job-files";
 import { ProcessGroups } from "./process-groups";
 import { jobEnvironment, stepEnvironment } from "./step-env";
-import { safeSegment } from "./paths";
-import { launchableEnv, stepFileText } from "./step-file";
-import { LaunchedStep, StepLauncher, findLauncherShell } from "./step-launcher";
+import { LaunchedStep } from "./step-launcher";
 import { StepProcess } from "./step-process";
+import { StepStarter } from "./step-starter";
 import { resolveWorkingDirectory } from "./working-directory";
 import { removeWorkspace } from "./workspace";
 
@@ -48,15 +44,6 @@ type Fault = NonNullable<JobOutcome["error"]>;
 /** How long output of killed background processes may still drain before the job finishes. */
 const BACKGROUND_DRAIN_MS = 200;
 
-/** Variables that would make the launcher shell (bash) run files at startup; the steps still get them. */
-const LAUNCHER_UNSAFE_ENV = ["BASH_ENV", "ENV"];
-
-let launcherShell: string | null | undefined;
-function launcherShellPath(): string | undefined {
-  if (launcherShell === undefined) launcherShell = findLauncherShell() ?? null;
-  return launcherShell ?? undefined;
-}
-
 export class LocalJob implements JobHandle {
   readonly runId: string;
   private readonly outcome: Promise<JobOutcome>;
@@ -68,13 +55,7 @@ export class LocalJob implements JobHandle {
   private baseEnv: Record<string, string> = {};
   private prepared: PreparedFiles | undefined;
   private current: { process: StepProcess | LaunchedStep; killedFor?: KillCause } | undefined;
-  /** Forks the steps (step-launcher.ts); steps it cannot run are spawned directly (StepProcess). */
-  private launcher: StepLauncher | undefined;
-  private readonly launchers: StepLauncher[] = [];
-  private launcherEnv: Record<string, string> | undefined;
-  private launcherDisabled = false;
-  /** Private (0700) directory outside the workspace for the step files, removed at the end. */
-  private stepsDir: string | undefined;
+  private readonly starter: StepStarter;
   private stopCause: StopCause | undefined;
   private finished = false;
   private cleaning: Promise<void> | undefined;
@@ -87,6 +68,13 @@ export class LocalJob implements JobHandle {
   ) {
     this.runId = job.runId;
     this.groups = new ProcessGroups(options.killGraceMs);
+    this.starter = new StepStarter({
+      job,
+      workRoot: options.workRoot,
+      baseEnv: () => this.baseEnv,
+      launcherCwd: () => this.workspace ?? options.workRoot,
+      late: (stream, text) => this.emit({ type: "log", step: null, stream, text, at: Date.now() }),
+    });
     this.emit({ type: "job-started", at: this.startedAt });
     this.outcome = this.run();
   }
@@ -243,40 +231,30 @@ export class LocalJob implements JobHandle {
       }
       cwd = resolved.path;
     }
-    if (this.stopCause) {
-      // Stopped while resolving the directory: nothing was started.
-      const status: StepStatus = this.stopCause.kind === "cancelled" ? "cancelled" : "timed-out";
-      return this.finishStep(step, { status, exitCode: null, durationMs: elapsed(), reason: this.stopReason() });
-    }
+    if (this.stopCause) return this.notStarted(step, this.stopCause, elapsed());
 
     const env = stepEnvironment(this.baseEnv, this.job, step);
     const onLine = (stream: "stdout" | "stderr", text: string): void =>
       this.emit({ type: "log", step: step.index, stream, text, at: Date.now() });
-    const stepFile = await this.writeStepFile(step, cwd, env);
+    const prepared = await this.starter.prepare(step, cwd, env);
     const stopped = this.stopCause as StopCause | undefined; // may have changed while awaiting
     if (stopped) {
-      // Stopped while writing the step file: nothing was started.
-      if (stepFile) removeStepFile(stepFile);
-      const status: StepStatus = stopped.kind === "cancelled" ? "cancelled" : "timed-out";
-      return this.finishStep(step, { status, exitCode: null, durationMs: elapsed(), reason: this.stopReason() });
+      this.starter.release(prepared);
+      return this.notStarted(step, stopped, elapsed());
     }
 
     let child: StepProcess | LaunchedStep;
-    if (stepFile && this.launcher) {
-      const launched = this.launcher.launch(path.basename(stepFile), onLine);
-      launched.onPid((pid) => this.groups.add(pid));
-      child = launched;
-    } else {
-      try {
-        child = new StepProcess({ script: step.script, cwd, env, onLine });
-      } catch (error) {
-        // spawn() throws synchronously on invalid input, e.g. a NUL byte in an env value.
-        const reason = `could not start the step: ${describe(error)}`;
-        this.emit({ type: "log", step: step.index, stream: "system", text: reason, at: Date.now() });
-        return this.finishStep(step, { status: "failure", exitCode: null, durationMs: elapsed(), reason });
-      }
-      if (child.pid !== undefined) this.groups.add(child.pid);
+    try {
+      child = this.starter.start(prepared, onLine);
+    } catch (error) {
+      // spawn() throws synchronously on invalid input, e.g. a NUL byte in an env value.
+      this.starter.release(prepared);
+      const reason = `could not start the step: ${describe(error)}`;
+      this.emit({ type: "log", step: step.index, stream: "system", text: reason, at: Date.now() });
+      return this.finishStep(step, { status: "failure", exitCode: null, durationMs: elapsed(), reason });
     }
+    if (child instanceof LaunchedStep) child.onPid((pid) => this.groups.add(pid));
+    else if (child.pid !== undefined) this.groups.add(child.pid);
     const current: { process: StepProcess | LaunchedStep; killedFor?: KillCause } = { process: child };
     this.current = current;
     const stepTimer =
@@ -284,7 +262,7 @@ export class LocalJob implements JobHandle {
     const exit = await child.exited;
     clearTimeout(stepTimer);
     this.current = undefined;
-    if (stepFile) removeStepFile(stepFile);
+    this.starter.release(prepared);
     if (child instanceof StepProcess && !exit.error && child.hasOpenPipes) {
       // A background process kept the output open: its lines are no longer this step's.
       child.redirect((stream, text) => this.emit({ type: "log", step: null, stream, text, at: Date.now() }));
@@ -313,6 +291,12 @@ export class LocalJob implements JobHandle {
     if (exit.exitCode === 0) return this.finishStep(step, { status: "success", exitCode: 0, durationMs });
     if (exit.exitCode !== null) return this.finishStep(step, { status: "failure", exitCode: exit.exitCode, durationMs });
     return this.finishStep(step, { status: "failure", exitCode: null, durationMs, reason: `killed by ${exit.signal}` });
+  }
+
+  /** The job was stopped while the step was being set up: nothing of it ran. */
+  private notStarted(step: StepRun, cause: StopCause, durationMs: number): StepOutcome {
+    const status: StepStatus = cause.kind === "cancelled" ? "cancelled" : "timed-out";
+    return this.finishStep(step, { status, exitCode: null, durationMs, reason: this.stopReason() });
   }
 
   private finishStep(step: StepRun, result: StepOutcome): StepOutcome {
@@ -360,62 +344,17 @@ export class LocalJob implements JobHandle {
   private async endProcesses(): Promise<void> {
     try {
       await this.groups.terminateAll();
-      for (const launcher of this.launchers) launcher.kill();
-      if (this.background.length === 0 && this.launchers.length === 0) return;
+      const launchersClosed = this.starter.killLaunchers();
+      if (this.background.length === 0 && launchersClosed.length === 0) return;
       const drained = new AbortController(); // so the timer does not outlive the race
       await Promise.race([
-        Promise.all([...this.background, ...this.launchers].map((child) => child.closed)),
+        Promise.all([...this.background.map((child) => child.closed), ...launchersClosed]),
         sleep(BACKGROUND_DRAIN_MS, undefined, { signal: drained.signal }).catch(() => undefined),
       ]);
       drained.abort();
       for (const child of this.background) child.destroy();
-      for (const launcher of this.launchers) launcher.destroy();
     } finally {
-      if (this.stepsDir) await rm(this.stepsDir, { recursive: true, force: true }).catch(() => undefined);
-    }
-  }
-
-  /**
-   * Writes the step file for the launcher, starting the launcher if needed. Undefined when the step
-   * has to be spawned directly (no launcher shell, an environment it cannot express, a fault).
-   */
-  private async writeStepFile(step: StepRun, cwd: string, env: Record<string, string>): Promise<string | undefined> {
-    const shell = launcherShellPath();
-    if (!shell || this.launcherDisabled) return undefined;
-    try {
-      if (!this.launcherEnv) {
-        const launcherEnv: Record<string, string> = { ...this.baseEnv, ...this.job.env, ...this.job.secrets };
-        for (const name of LAUNCHER_UNSAFE_ENV) delete launcherEnv[name];
-        if (!launchableEnv(launcherEnv)) {
-          this.launcherDisabled = true;
-          return undefined;
-        }
-        this.launcherEnv = launcherEnv;
-      }
-      const text = stepFileText(this.launcherEnv, env, cwd, step.script);
-      if (text === undefined) return undefined;
-      if (!this.stepsDir) {
-        this.stepsDir = await mkdtemp(
-          path.join(this.options.workRoot, `.${safeSegment(this.job.runId, "run id")}.steps-`),
-        );
-      }
-      const file = path.join(this.stepsDir, String(step.index));
-      // Synchronous: a few hundred bytes, and a thread pool round trip per step costs more.
-      writeFileSync(file, text, { mode: 0o600 });
-      if (!this.launcher?.usable) {
-        this.launcher = new StepLauncher({
-          shell,
-          env: this.launcherEnv,
-          cwd: this.workspace ?? this.options.workRoot,
-          stepsDir: this.stepsDir,
-          late: (stream, line) => this.emit({ type: "log", step: null, stream, text: line, at: Date.now() }),
-        });
-        this.launchers.push(this.launcher);
-      }
-      return file;
-    } catch {
-      this.launcherDisabled = true;
-      return undefined;
+      await this.starter.dispose();
     }
   }
 
@@ -431,14 +370,6 @@ export class LocalJob implements JobHandle {
       // A listener bug must not leave the job's processes running: report it and carry on.
       process.emitWarning(`executor event listener threw: ${describe(error)}`);
     }
-  }
-}
-
-function removeStepFile(file: string): void {
-  try {
-    rmSync(file, { force: true });
-  } catch {
-    // removed with its directory at the end of the job
   }
 }
 

@@ -43,14 +43,8 @@ export interface JobCondition {
   usesStatus: boolean;
 }
 
-export interface PlannedJob {
-  /** Unique in the plan, safe in paths and env: `test-node-20`. */
-  key: string;
-  /** The job's id in the file. */
-  jobId: string;
-  /** Display name: `test (node: 20)`. */
-  name: string;
-  matrix?: Record<string, Scalar>;
+/** What waits for jobs and runs only if its condition holds: a job, or the release. */
+export interface Gated {
   /** Keys of the planned jobs this one waits for. */
   needs: string[];
   /** Job ids this one needs, for `needs.<id>.result`. */
@@ -60,6 +54,16 @@ export interface PlannedJob {
   variables: Record<string, Value>;
   state: "pending" | "skipped";
   skipReason?: string;
+}
+
+export interface PlannedJob extends Gated {
+  /** Unique in the plan, safe in paths and env: `test-node-20`. */
+  key: string;
+  /** The job's id in the file. */
+  jobId: string;
+  /** Display name: `test (node: 20)`. */
+  name: string;
+  matrix?: Record<string, Scalar>;
   image?: string;
   env: Record<string, string>;
   secrets: string[];
@@ -77,14 +81,8 @@ export interface PlannedJob {
   steps: PlannedStep[];
 }
 
-export interface PlannedRelease {
+export interface PlannedRelease extends Gated {
   def: ReleaseDef;
-  needs: string[];
-  needsJobIds: string[];
-  condition: JobCondition;
-  variables: Record<string, Value>;
-  state: "pending" | "skipped";
-  skipReason?: string;
 }
 
 export interface Plan {

@@ -2,36 +2,19 @@
 // long and split output.
 import { lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { JobHandle, JobOutcome, JobRun } from "../../src/executors/executor";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ARTIFACT_MANIFEST, pruneExpiredArtifacts, type ArtifactManifest } from "../../src/executors/local/index";
 import type { JobPartial } from "../contract/job-defaults";
 import { JobRecorder } from "../contract/job-recorder";
-import { createLocalHarness, gitIn, isProcessRunning, type LocalHarness } from "./local-harness";
+import { createLocalHarness, gitIn, isProcessRunning, useLocalHarness, type LocalHarness } from "./local-harness";
 
 describe("LocalExecutor", () => {
+  const local = useLocalHarness();
+  const run = local.run;
   let harness: LocalHarness;
-  const handles: JobHandle[] = [];
-
-  beforeAll(async () => {
-    harness = await createLocalHarness();
+  beforeAll(() => {
+    harness = local.harness();
   });
-  afterEach(async () => {
-    await Promise.all(handles.splice(0).map((handle) => handle.cleanup()));
-  });
-  afterAll(async () => {
-    await harness.teardown();
-  });
-
-  async function run(partial: JobPartial): Promise<{ job: JobRun; outcome: JobOutcome; recorder: JobRecorder }> {
-    const job = harness.makeJob(partial);
-    const recorder = new JobRecorder();
-    const handle = await harness.executor.start(job, recorder.listener);
-    handles.push(handle);
-    const outcome = await handle.wait();
-    recorder.checkOrder(job);
-    return { job, outcome, recorder };
-  }
 
   async function newDir(name: string): Promise<string> {
     const dir = path.join(harness.root, name);

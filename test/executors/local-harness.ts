@@ -3,10 +3,12 @@ import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { JobRun } from "../../src/executors/executor";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import type { JobHandle, JobOutcome, JobRun } from "../../src/executors/executor";
 import { LocalExecutor, type LocalExecutorOptions } from "../../src/executors/local/index";
 import type { ContractHarness } from "../contract/executor-contract";
 import { buildJob, type JobPartial } from "../contract/job-defaults";
+import { JobRecorder } from "../contract/job-recorder";
 
 export interface LocalHarness extends ContractHarness {
   executor: LocalExecutor;
@@ -70,4 +72,52 @@ export function gitIn(cwd: string, ...args: string[]): string {
     ["-c", "user.email=test@example.com", "-c", "user.name=test", "-c", "init.defaultBranch=main", ...args],
     { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
   ).trim();
+}
+
+export interface LocalTestRun {
+  job: JobRun;
+  outcome: JobOutcome;
+  recorder: JobRecorder;
+}
+
+/**
+ * A harness for the enclosing describe(): created before its tests, every job cleaned up after each
+ * test, everything removed at the end. `run` starts a job, waits for it and checks the event order.
+ */
+export function useLocalHarness(options: Partial<LocalExecutorOptions> = {}): {
+  harness: () => LocalHarness;
+  run: (partial: JobPartial) => Promise<LocalTestRun>;
+  track: (handle: JobHandle) => JobHandle;
+} {
+  let harness: LocalHarness | undefined;
+  const handles: JobHandle[] = [];
+  const current = (): LocalHarness => {
+    if (!harness) throw new Error("the harness exists only inside the tests of its describe()");
+    return harness;
+  };
+  beforeAll(async () => {
+    harness = await createLocalHarness(options);
+  });
+  afterEach(async () => {
+    await Promise.all(handles.splice(0).map((handle) => handle.cleanup()));
+  });
+  afterAll(async () => {
+    await harness?.teardown();
+  });
+  const track = (handle: JobHandle): JobHandle => {
+    handles.push(handle);
+    return handle;
+  };
+  return {
+    harness: current,
+    track,
+    run: async (partial) => {
+      const job = current().makeJob(partial);
+      const recorder = new JobRecorder();
+      const handle = track(await current().executor.start(job, recorder.listener));
+      const outcome = await handle.wait();
+      recorder.checkOrder(job);
+      return { job, outcome, recorder };
+    },
+  };
 }

@@ -2,13 +2,10 @@
 // quoting, boundary detection in the output, and jobs that stress the shared output pipes.
 import { execFileSync } from "node:child_process";
 import { readdir } from "node:fs/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { JobHandle, JobOutcome, JobRun } from "../../src/executors/executor";
+import { beforeAll, describe, expect, it } from "vitest";
 import { LineSplitter } from "../../src/executors/local/line-splitter";
 import { shellQuote, stepFileText } from "../../src/executors/local/step-file";
-import type { JobPartial } from "../contract/job-defaults";
-import { JobRecorder } from "../contract/job-recorder";
-import { createLocalHarness, isProcessRunning, type LocalHarness } from "./local-harness";
+import { isProcessRunning, useLocalHarness, type LocalHarness } from "./local-harness";
 
 const TRICKY = [
   "it's",
@@ -92,28 +89,12 @@ describe("boundary detection", () => {
 });
 
 describe("LocalExecutor step launcher", () => {
+  const local = useLocalHarness({ killGraceMs: 300 });
+  const run = local.run;
   let harness: LocalHarness;
-  const handles: JobHandle[] = [];
-
-  beforeAll(async () => {
-    harness = await createLocalHarness({ killGraceMs: 300 });
+  beforeAll(() => {
+    harness = local.harness();
   });
-  afterEach(async () => {
-    await Promise.all(handles.splice(0).map((handle) => handle.cleanup()));
-  });
-  afterAll(async () => {
-    await harness.teardown();
-  });
-
-  async function run(partial: JobPartial): Promise<{ job: JobRun; outcome: JobOutcome; recorder: JobRecorder }> {
-    const job = harness.makeJob(partial);
-    const recorder = new JobRecorder();
-    const handle = await harness.executor.start(job, recorder.listener);
-    handles.push(handle);
-    const outcome = await handle.wait();
-    recorder.checkOrder(job);
-    return { job, outcome, recorder };
-  }
 
   it("passes tricky env values verbatim, per step, secrets last", async () => {
     const env = Object.fromEntries(TRICKY.map((value, i) => [`V${i}`, value]));

@@ -3,7 +3,7 @@
 import { lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACT_MANIFEST, pruneExpiredArtifacts, type ArtifactManifest } from "../../src/executors/local/index";
+import { ARTIFACT_MANIFEST, LocalExecutor, pruneExpiredArtifacts, type ArtifactManifest } from "../../src/executors/local/index";
 import type { JobPartial } from "../contract/job-defaults";
 import { JobRecorder } from "../contract/job-recorder";
 import { createLocalHarness, gitIn, isProcessRunning, useLocalHarness, type LocalHarness } from "./local-harness";
@@ -23,7 +23,7 @@ describe("LocalExecutor", () => {
   }
 
   describe("workspace", () => {
-    it("copies what git would commit from a work tree: not ignored files, not .git, not .gust", async () => {
+    it("copies what git would commit from a work tree: not ignored files, not .git; .gust/ pipelines too", async () => {
       const repo = await newDir("repo-ignore");
       gitIn(repo, "init", "--quiet");
       await writeFile(path.join(repo, ".gitignore"), "node_modules/\n*.log\n");
@@ -40,7 +40,7 @@ describe("LocalExecutor", () => {
       await writeFile(path.join(repo, "node_modules", "dep", "index.js"), "module.exports = 1;\n");
       await writeFile(path.join(repo, "debug.log"), "noise\n");
       await mkdir(path.join(repo, ".gust"));
-      await writeFile(path.join(repo, ".gust", "state.db"), "gust data\n");
+      await writeFile(path.join(repo, ".gust", "deploy.yml"), "jobs: {}\n");
 
       const { job, outcome, recorder } = await run({
         workspace: { kind: "directory", path: repo },
@@ -49,6 +49,7 @@ describe("LocalExecutor", () => {
       expect(outcome.status).toBe("success");
       expect(recorder.lines(0)).toEqual([
         "./.gitignore",
+        "./.gust/deploy.yml",
         "./link.txt",
         "./src/run.sh",
         "./tracked.txt",
@@ -58,22 +59,41 @@ describe("LocalExecutor", () => {
       const workspace = harness.workspaceOf(job);
       expect((await lstat(path.join(workspace, "link.txt"))).isSymbolicLink()).toBe(true);
       expect(await readlink(path.join(workspace, "link.txt"))).toBe("tracked.txt");
-      expect(recorder.systemLines().some((line) => /^workspace: copied 5 files/.test(line))).toBe(true);
+      expect(recorder.systemLines().some((line) => /^workspace: copied 6 files/.test(line))).toBe(true);
     });
 
-    it("copies a plain directory whole except .gust", async () => {
+    it("copies a plain directory whole, leaving out the executor's own directories", async () => {
       const dir = await newDir("plain");
       await mkdir(path.join(dir, "node_modules"));
       await writeFile(path.join(dir, "node_modules", "x.js"), "x\n");
       await writeFile(path.join(dir, "a.txt"), "a\n");
       await mkdir(path.join(dir, ".gust"));
-      await writeFile(path.join(dir, ".gust", "db"), "db\n");
+      await writeFile(path.join(dir, ".gust", "ci.yml"), "jobs: {}\n");
       const { outcome, recorder } = await run({
         workspace: { kind: "directory", path: dir },
         steps: [{ script: "find . -type f | sort" }],
       });
       expect(outcome.status).toBe("success");
-      expect(recorder.lines(0)).toEqual(["./a.txt", "./node_modules/x.js"]);
+      expect(recorder.lines(0)).toEqual(["./.gust/ci.yml", "./a.txt", "./node_modules/x.js"]);
+    });
+
+    it("never copies the executor's own directories when they lie inside the source", async () => {
+      const dir = await newDir("self-contained");
+      await writeFile(path.join(dir, "a.txt"), "a\n");
+      const executor = new LocalExecutor({
+        workRoot: path.join(dir, "work"),
+        artifactsDir: path.join(dir, "artifacts"),
+        cacheDir: path.join(dir, "cache"),
+      });
+      await mkdir(path.join(dir, "cache", "old"), { recursive: true });
+      await writeFile(path.join(dir, "cache", "old", "big.bin"), "cached\n");
+      const job = harness.makeJob({ workspace: { kind: "directory", path: dir }, steps: [{ script: "find . -type f | sort" }] });
+      const recorder = new JobRecorder();
+      const handle = await executor.start(job, recorder.listener);
+      expect((await handle.wait()).status).toBe("success");
+      expect(recorder.lines(0)).toEqual(["./a.txt"]);
+      await handle.cleanup();
+      await executor.close();
     });
 
     it("checks out a given commit of a git repository, with .git for the steps", async () => {

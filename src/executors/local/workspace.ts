@@ -9,9 +9,6 @@ import { formatBytes } from "./format";
 import { git, GitError } from "./git";
 import { walkFiles } from "./walk-files";
 
-/** Gust's own data directory inside a project: never part of a workspace. */
-const GUST_DATA_DIR = ".gust";
-
 export interface PrepareOptions {
   /** Absolute directories never copied even when inside the source (the executor's own dirs). */
   exclude: string[];
@@ -111,7 +108,8 @@ async function listWorkingTree(
 
 /** The excluded directories that lie inside `root`, relative to it with `/` separators. */
 function excludedPrefixes(root: string, exclude: string[]): string[] {
-  const prefixes = [GUST_DATA_DIR];
+  // `.gust/` itself holds pipeline files and is copied; the executor's own directories are not.
+  const prefixes: string[] = [];
   for (const dir of exclude) {
     const relative = path.relative(root, path.resolve(dir));
     if (relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative)) {

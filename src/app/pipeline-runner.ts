@@ -1,8 +1,9 @@
 // Runs a plan's jobs on an Executor: in dependency order, as parallel as allowed, with conditions
 // decided as needs finish, retries, matrix fail-fast and max-parallel, and cancellation.
 // Used by `gust run`; the scheduler of `gust serve` applies the same rules through the database.
-import type { Executor, ExecutorEvent, JobHandle, JobOutcome, JobRun, WorkspaceSource } from "../executors/executor";
+import type { Executor, ExecutorEvent, JobHandle, JobOutcome, WorkspaceSource } from "../executors/executor";
 import { aggregateResults, decideJob, type JobResult, type Plan, type PlannedJob } from "../pipeline";
+import { jobRunFor } from "./job-run";
 
 export type JobFinalStatus = "success" | "failure" | "cancelled" | "timed-out" | "error" | "skipped";
 
@@ -130,7 +131,10 @@ export class PipelineRunner {
     this.options.onEvent({ type: "job-started", job, attempt, at: Date.now() });
     const onEvent = (event: ExecutorEvent) => this.options.onEvent({ type: "job-event", job, attempt, event });
     this.options.executor
-      .start(this.jobRun(job, attempt), onEvent)
+      .start(
+        jobRunFor(job, { plan: this.options.plan, pipelineRunId: this.options.pipelineRunId, workspace: this.options.workspace, secrets: this.options.secrets, attempt }),
+        onEvent,
+      )
       .then(async (handle) => {
         state.handle = handle;
         if (this.cancelled) await handle.cancel("pipeline cancelled");
@@ -184,47 +188,6 @@ export class PipelineRunner {
     this.options.onEvent({ type: "job-finished", job: state.job, summary: state.summary, at: Date.now() });
     // Finishing may make other jobs ready; defer so a long chain does not grow the stack.
     queueMicrotask(() => this.schedule());
-  }
-
-  private jobRun(job: PlannedJob, attempt: number): JobRun {
-    const { plan, pipelineRunId, workspace, secrets } = this.options;
-    const jobSecrets: Record<string, string> = {};
-    for (const name of job.secrets) if (secrets[name] !== undefined) jobSecrets[name] = secrets[name];
-    return {
-      runId: `${pipelineRunId}-${job.key}-${attempt}`,
-      pipelineRunId,
-      pipelineName: plan.pipeline.name,
-      jobKey: job.key,
-      jobName: job.name,
-      attempt,
-      ...(job.image !== undefined ? { image: job.image } : {}),
-      steps: job.steps.map((step) => ({
-        index: step.index,
-        name: step.name,
-        script: step.script,
-        env: step.env,
-        ...(step.image !== undefined ? { image: step.image } : {}),
-        ...(step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
-        continueOnError: step.continueOnError,
-        ...(step.workingDirectory !== undefined ? { workingDirectory: step.workingDirectory } : {}),
-        when: step.when,
-      })),
-      env: job.env,
-      secrets: jobSecrets,
-      timeoutMs: job.timeoutMs,
-      commit: {
-        sha: plan.event.sha,
-        ref: plan.event.ref,
-        ...(plan.event.branch !== undefined ? { branch: plan.event.branch } : {}),
-        ...(plan.event.tag !== undefined ? { tag: plan.event.tag } : {}),
-      },
-      workspace,
-      services: job.services.map((service) => ({ name: service.name, image: service.image, env: service.env, ports: service.ports })),
-      ...(job.resources ? { resources: job.resources } : {}),
-      ...(job.artifacts ? { artifacts: { paths: job.artifacts.paths, expireInMs: job.artifacts.expireInMs } } : {}),
-      artifactsFrom: job.artifactsFrom,
-      ...(job.cache ? { cache: job.cache } : {}),
-    };
   }
 }
 

@@ -3,6 +3,7 @@
 // Used by `gust run`; the scheduler of `gust serve` applies the same rules through the database.
 import type { Executor, ExecutorEvent, JobHandle, JobOutcome, WorkspaceSource } from "../executors/executor";
 import { aggregateResults, decideJob, type JobResult, type Plan, type PlannedJob } from "../pipeline";
+import { errorOutcome } from "../executors/error-outcome";
 import { jobRunFor } from "./job-run";
 
 export type JobFinalStatus = "success" | "failure" | "cancelled" | "timed-out" | "error" | "skipped";
@@ -200,18 +201,6 @@ function toJobResult(status: JobFinalStatus): JobResult {
     default:
       return "failure";
   }
-}
-
-function errorOutcome(error: unknown): JobOutcome {
-  const record = error as { message?: string; code?: string; retryable?: boolean };
-  return {
-    status: "error",
-    exitCode: null,
-    failedStep: null,
-    steps: [],
-    durationMs: 0,
-    error: { message: record.message ?? String(error), code: record.code ?? "executor_failed", retryable: record.retryable ?? false },
-  };
 }
 
 function describeOutcome(job: PlannedJob, outcome: JobOutcome): string | undefined {

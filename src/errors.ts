@@ -53,3 +53,42 @@ export class ExecutorError extends GustError {
 export function isGustError(value: unknown): value is GustError {
   return value instanceof GustError;
 }
+
+/**
+ * The database (or the data Gust keeps in it) failed: connection lost, serialization failure,
+ * deadlock, a sealed value that does not open. `retryable` says whether the same call may succeed.
+ */
+export class StoreError extends GustError {
+  constructor(message: string, options: { retryable: boolean; code?: string; cause?: unknown }) {
+    super(message, {
+      fault: "infrastructure",
+      retryable: options.retryable,
+      code: options.code ?? "store_failed",
+      cause: options.cause,
+    });
+  }
+}
+
+/**
+ * A forge (GitHub, GitLab, a git repository on disk) failed or refused a call. `retryAfterMs` is
+ * the wait the forge asked for (Retry-After, rate-limit reset), when it said one; `status` is the
+ * HTTP status when there was a response.
+ */
+export class ForgeError extends GustError {
+  readonly retryAfterMs?: number;
+  readonly status?: number;
+
+  constructor(
+    message: string,
+    options: { retryable: boolean; code?: string; cause?: unknown; retryAfterMs?: number; status?: number },
+  ) {
+    super(message, {
+      fault: "infrastructure",
+      retryable: options.retryable,
+      code: options.code ?? "forge_failed",
+      cause: options.cause,
+    });
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.status !== undefined) this.status = options.status;
+  }
+}

@@ -1,4 +1,5 @@
 // What every command gets: output streams, colors, environment, and the concrete parts main/ wires.
+import type { GustConfig } from "../config";
 import type { Executor } from "../executors/executor";
 import type { Palette } from "./output/colors";
 
@@ -17,6 +18,8 @@ export interface CliContext {
   cwd: string;
   createLocalExecutor(settings: LocalExecutorSettings): Executor;
   pruneArtifacts(artifactsDir: string, now: number): Promise<void>;
+  /** Starts the service (main/serve.ts); resolves once it listens. */
+  startServer(config: GustConfig): Promise<{ url: string; stop(): Promise<void> }>;
   /** Registers a Ctrl-C handler; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }

@@ -3,6 +3,7 @@ import { isGustError } from "../errors";
 import { UsageError } from "./args";
 import { runCommand, RUN_HELP } from "./commands/run";
 import { schemaCommand } from "./commands/schema";
+import { serveCommand } from "./commands/serve";
 import { validateCommand } from "./commands/validate";
 import type { CliContext } from "./context";
 
@@ -16,6 +17,7 @@ Commands:
   run [dir]         run a repository's pipelines locally (no server, no database)
   validate [file]   check pipeline files and print their plan
   schema            print the JSON Schema of pipeline files
+  serve             run the service: webhooks, queue, scheduler, logs
 
 Run 'gust <command> --help' for a command's options.
 `;
@@ -30,6 +32,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await validateCommand(rest, ctx);
       case "schema":
         return schemaCommand(rest, ctx);
+      case "serve":
+        return await serveCommand(rest, ctx);
       case undefined:
       case "help":
       case "--help":

@@ -32,6 +32,13 @@ describe("SecretMasker", () => {
     expect(masker.maskLine("<abcdefdefghi>")).toBe("<***>");
   });
 
+  it("takes values literally, regular-expression characters included", () => {
+    const values = ["a.c", "x*y+z?", "(p|q)", "^s$", "[br]{2}", "back\\slash", "sl/ash"];
+    const masker = new SecretMasker(values);
+    for (const value of values) expect(masker.maskLine(`<${value}>`), value).toBe("<***>");
+    expect(masker.maskLine("abc xxy p q s br br backslash")).toBe("abc xxy p q s br br backslash");
+  });
+
   it("ignores empty and whitespace-only values", () => {
     const masker = new SecretMasker(["", "   ", "\n\t", "tok3n"]);
     expect(masker.values).toEqual(["tok3n"]);

@@ -18,6 +18,8 @@ export class SecretMasker {
   /** Unique values, longest first. */
   readonly values: readonly string[];
   private readonly byFirstChar = new Map<number, string[]>();
+  /** Matches any value: one regular-expression scan rules out most lines before the full search. */
+  private readonly anyValue: RegExp | null;
 
   constructor(secrets: Iterable<string>) {
     const values = new Set<string>();
@@ -36,6 +38,7 @@ export class SecretMasker {
       if (list) list.push(value);
       else this.byFirstChar.set(first, [value]);
     }
+    this.anyValue = this.values.length === 0 ? null : new RegExp(this.values.map(escapeRegExp).join("|"));
   }
 
   /** Length of the longest value masked: a stream must hold back fewer characters than this. */
@@ -44,7 +47,7 @@ export class SecretMasker {
   }
 
   maskLine(text: string): string {
-    if (this.values.length === 0) return text;
+    if (this.anyValue === null || !this.anyValue.test(text)) return text;
     return render(text, this.find(text, null), text.length).text;
   }
 
@@ -139,6 +142,10 @@ function render(text: string, intervals: Interval[], cut: number): { text: strin
     position = interval.end;
   }
   return { text: out + text.slice(position, cut), carry: null };
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 function startsWithAt(value: string, text: string, start: number): boolean {

@@ -2,6 +2,8 @@
 import { runCli } from "../cli/main";
 import { colorsEnabled, palette } from "../cli/output/colors";
 import { LocalExecutor, pruneExpiredArtifacts } from "../executors/local";
+import { createLogger } from "./logger";
+import { startServer } from "./serve";
 
 const exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
@@ -14,6 +16,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   pruneArtifacts: async (dir, now) => {
     await pruneExpiredArtifacts(dir, now);
   },
+  startServer: (config) => startServer(config, createLogger(config.logLevel)),
   onInterrupt: (handler) => {
     process.on("SIGINT", handler);
     process.on("SIGTERM", handler);

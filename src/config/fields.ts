@@ -1,0 +1,100 @@
+// How each setting is spelled in every source, what a valid value looks like (for error messages),
+// and its default. The config file uses the flag names as keys, so one name works everywhere.
+import { DEFAULT_WEBHOOK_BODY_LIMIT, EXECUTORS, LOG_LEVELS, type ConfigField, type ConfigInput } from "./schema";
+
+export interface FieldSpec {
+  /** Key in the config file, and the flag name when `flag` is true. */
+  name: string;
+  /** Environment variables, the first present wins (the GUST_ one before the conventional one). */
+  env: string[];
+  /**
+   * Secrets and credentials have no flag: a command line is readable by every user of the machine
+   * through `ps` and /proc.
+   */
+  flag: boolean;
+  /** Finishes "expected …" in error messages. */
+  expected: string;
+  /** Never echo the value in an error message. */
+  secret?: boolean;
+  /** A list: comma-separated in environment variables. */
+  list?: boolean;
+}
+
+export const FIELDS: Record<ConfigField, FieldSpec> = {
+  host: { name: "host", env: ["GUST_HOST"], flag: true, expected: "a host name or IP address to listen on" },
+  port: { name: "port", env: ["GUST_PORT", "PORT"], flag: true, expected: "a port number" },
+  publicUrl: { name: "public-url", env: ["GUST_PUBLIC_URL"], flag: true, expected: "an http:// or https:// URL" },
+  dataDir: { name: "data-dir", env: ["GUST_DATA_DIR"], flag: true, expected: "a directory path" },
+  databaseUrl: {
+    name: "database-url",
+    env: ["GUST_DATABASE_URL", "DATABASE_URL"],
+    flag: false,
+    expected: "a postgres:// or postgresql:// URL",
+    secret: true,
+  },
+  masterKey: {
+    name: "master-key",
+    env: ["GUST_MASTER_KEY"],
+    flag: false,
+    expected: "32 bytes as 64 hex digits or base64 (openssl rand -base64 32)",
+    secret: true,
+  },
+  masterKeyFile: { name: "master-key-file", env: ["GUST_MASTER_KEY_FILE"], flag: true, expected: "a file path" },
+  executor: { name: "executor", env: ["GUST_EXECUTOR"], flag: true, expected: `one of ${EXECUTORS.join(", ")}` },
+  maxConcurrentJobs: {
+    name: "max-concurrent-jobs",
+    env: ["GUST_MAX_CONCURRENT_JOBS"],
+    flag: true,
+    expected: "a whole number from 1 to 100000",
+  },
+  webhookBodyLimit: {
+    name: "webhook-body-limit",
+    env: ["GUST_WEBHOOK_BODY_LIMIT"],
+    flag: true,
+    expected: "a size from 1KiB to 1GiB, such as 25MiB, 512KiB or a number of bytes",
+  },
+  githubWebhookSecrets: {
+    name: "github-webhook-secrets",
+    env: ["GUST_GITHUB_WEBHOOK_SECRETS"],
+    flag: false,
+    expected: "a list of non-empty secrets",
+    secret: true,
+    list: true,
+  },
+  gitlabWebhookSecrets: {
+    name: "gitlab-webhook-secrets",
+    env: ["GUST_GITLAB_WEBHOOK_SECRETS"],
+    flag: false,
+    expected: "a list of non-empty secrets",
+    secret: true,
+    list: true,
+  },
+  logLevel: { name: "log-level", env: ["GUST_LOG_LEVEL"], flag: true, expected: `one of ${LOG_LEVELS.join(", ")}` },
+  shutdownGraceMs: {
+    name: "shutdown-grace-ms",
+    env: ["GUST_SHUTDOWN_GRACE_MS"],
+    flag: true,
+    expected: "a whole number of milliseconds up to 3600000",
+  },
+};
+
+export const FIELD_KEYS = Object.keys(FIELDS) as ConfigField[];
+
+/** Defaults: enough to start on one machine with the embedded database and local processes. */
+export const DEFAULTS: Partial<ConfigInput> = {
+  // Forges must reach the webhook routes, so listen on every interface like a container would.
+  host: "0.0.0.0",
+  port: 8080,
+  dataDir: "./.gust",
+  executor: "local",
+  maxConcurrentJobs: 4,
+  webhookBodyLimit: DEFAULT_WEBHOOK_BODY_LIMIT,
+  githubWebhookSecrets: [],
+  gitlabWebhookSecrets: [],
+  logLevel: "info",
+  shutdownGraceMs: 30_000,
+};
+
+/** `--config` / `GUST_CONFIG`: where the settings file is; not a setting itself. */
+export const CONFIG_FLAG = "config";
+export const CONFIG_ENV = "GUST_CONFIG";

@@ -1,0 +1,165 @@
+// Composition root of `gust serve`: database, migrations, stores, forges, the delivery worker, the
+// dispatcher on the local executor, the log hub and the HTTP app — and their orderly shutdown.
+import { mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { serve as serveHttp, type ServerType } from "@hono/node-server";
+import { sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import { DeliveryWorker } from "../app/delivery-worker";
+import type { GustConfig } from "../config";
+import { LocalExecutor } from "../executors/local";
+import { createHttpApp, createMetrics } from "../http";
+import { DatabaseLogStore } from "../logs/database-log-store";
+import { LogHub } from "../logs/log-hub";
+import { Dispatcher } from "../scheduler/dispatcher";
+import {
+  applyMigrations,
+  DeliveriesStore,
+  JobQueue,
+  loadOrCreateKeyFile,
+  openDatabase,
+  PipelinesStore,
+  RepositoriesStore,
+  Sealer,
+  StepsStore,
+} from "../store";
+import { Forges, normalizeEvent, workspaceFor } from "./forges";
+import { databaseWakeups, HubJobLogs, StoreSchedulerQueue } from "./scheduler-adapters";
+
+export interface RunningServer {
+  url: string;
+  /** Stops taking webhooks and jobs, lets running jobs finish within the grace period, closes all. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: GustConfig, logger: Logger): Promise<RunningServer> {
+  await mkdir(config.dataDir, { recursive: true });
+  const database = await openDatabase({
+    ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
+    onError: (error) => logger.warn({ err: error }, "database connection error (recovering)"),
+  });
+  await applyMigrations(database);
+  const sealer = new Sealer(await masterKey(config, logger));
+
+  const deliveries = new DeliveriesStore(database);
+  const repositories = new RepositoriesStore(database, sealer);
+  const pipelines = new PipelinesStore(database);
+  const queue = new JobQueue(database);
+  const steps = new StepsStore(database);
+  const forges = new Forges(repositories, (line) => logger.info({ forge: "local" }, line));
+  const metrics = createMetrics();
+
+  const worker = new DeliveryWorker({
+    deps: {
+      normalize: normalizeEvent,
+      findRepository: (forge, fullName) => repositories.findRepository(forge, fullName),
+      getRepository: (id) => repositories.getRepository(id),
+      forgeFor: (repository) => forges.forgeFor(repository as Parameters<Forges["forgeFor"]>[0]),
+      createPipeline: (input) => pipelines.createPipeline(input),
+      markDelivery: (id, status, detail) => deliveries.markDelivery(id, status, detail),
+      warn: (message) => logger.warn(message),
+    },
+    load: async (id) => deliveries.getDelivery(id),
+    pending: (limit) => deliveries.pendingDeliveries(limit),
+    onResult: (delivery, result) => logger.info({ delivery: delivery.id, result: result.status, ...("reason" in result ? { reason: result.reason } : {}) }, "delivery processed"),
+    onError: (error, delivery) => logger.warn({ err: error, delivery: typeof delivery === "number" ? delivery : delivery.id }, "delivery processing failed; will retry"),
+  });
+
+  const hub = new LogHub({ store: new DatabaseLogStore(database.db), bus: database, onError: (error) => logger.warn({ err: error }, "log fan-out error") });
+  await hub.start();
+  const executor = new LocalExecutor({ workRoot: join(config.dataDir, "work"), artifactsDir: join(config.dataDir, "artifacts"), cacheDir: join(config.dataDir, "cache") });
+  let dispatcher: Dispatcher | undefined;
+  const schedulerQueue = new StoreSchedulerQueue({
+    queue,
+    steps,
+    repositories,
+    workspaceFor: async (job) => workspaceFor((await repositories.getRepository(job.repositoryId)) ?? job.repository, job.pipeline.sha),
+    stop: (jobIds) => jobIds.forEach((jobId) => void dispatcher?.cancel(jobId)),
+  });
+  const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  dispatcher = new Dispatcher({
+    owner,
+    queue: schedulerQueue,
+    executor,
+    logs: new HubJobLogs(hub, (error) => logger.warn({ err: error }, "log write failed")),
+    wakeups: databaseWakeups(database),
+    capacity: config.maxConcurrentJobs,
+    leaseMs: 60_000,
+    heartbeatMs: 15_000,
+    onError: (error, context) => logger.error({ err: error }, context),
+  });
+
+  let draining = false;
+  const app = createHttpApp({
+    intake: {
+      async accept(delivery) {
+        const result = await deliveries.recordDelivery({
+          forge: delivery.forge,
+          deliveryId: delivery.deliveryId,
+          event: delivery.event,
+          payload: delivery.payload,
+          ...(delivery.repositoryId !== undefined ? { repositoryId: delivery.repositoryId } : {}),
+        });
+        if (result.status === "created") worker.enqueue(result.id);
+        return { status: result.status };
+      },
+      async secretsFor(forge, repositoryId) {
+        if (repositoryId !== undefined) return repositories.webhookSecrets(repositoryId);
+        return forge === "github" ? config.githubWebhookSecrets : config.gitlabWebhookSecrets;
+      },
+    },
+    readiness: {
+      async check() {
+        if (draining) return { ready: false, reason: "shutting down" };
+        await database.db.execute(sql`select 1`);
+        return { ready: true };
+      },
+    },
+    metrics,
+    logger,
+    webhookBodyLimit: config.webhookBodyLimit,
+  });
+
+  await dispatcher.start();
+  const resumed = await worker.resume();
+  if (resumed > 0) logger.info({ deliveries: resumed }, "processing deliveries stored before the last stop");
+  const server = await listen(app.fetch, config);
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+  logger.info({ url, owner, database: database.kind, dataDir: config.dataDir }, "gust serve is ready");
+
+  return {
+    url,
+    async stop() {
+      draining = true;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await worker.stop();
+      await dispatcher.drain(config.shutdownGraceMs);
+      await hub.close();
+      await executor.close();
+      await database.close();
+      logger.info("gust serve stopped");
+    },
+  };
+}
+
+async function masterKey(config: GustConfig, logger: Logger): Promise<Buffer> {
+  if (config.masterKey) return config.masterKey;
+  if (config.databaseUrl) {
+    throw new Error("GUST_MASTER_KEY (or --master-key-file) is required with DATABASE_URL: every replica must seal secrets with the same key");
+  }
+  const path = join(config.dataDir, "master.key");
+  const { key, created } = await loadOrCreateKeyFile(path);
+  if (created) logger.warn({ path }, "generated a master key for secrets; back it up — without it stored secrets cannot be read");
+  return key;
+}
+
+function listen(fetch: Parameters<typeof serveHttp>[0]["fetch"], config: GustConfig): Promise<ServerType & { address(): ReturnType<import("node:net").Server["address"]> }> {
+  return new Promise((resolve, reject) => {
+    const server = serveHttp({ fetch, port: config.port, hostname: config.host }, () => resolve(server as never));
+    server.once("error", reject);
+  });
+}

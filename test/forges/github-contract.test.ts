@@ -1,0 +1,4 @@
+import { describeForgeContract } from "./forge-contract";
+import { createGithubHarness } from "./harnesses";
+
+describeForgeContract("github", () => createGithubHarness());

@@ -1,0 +1,4 @@
+import { describeForgeContract } from "./forge-contract";
+import { createGitlabHarness } from "./harnesses";
+
+describeForgeContract("gitlab", () => createGitlabHarness());

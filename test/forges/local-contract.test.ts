@@ -1,0 +1,4 @@
+import { describeForgeContract } from "./forge-contract";
+import { createLocalHarness } from "./harnesses";
+
+describeForgeContract("local", () => createLocalHarness());

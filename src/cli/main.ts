@@ -3,6 +3,8 @@ import { isGustError } from "../errors";
 import { UsageError } from "./args";
 import { runCommand, RUN_HELP } from "./commands/run";
 import { schemaCommand } from "./commands/schema";
+import { repoCommand } from "./commands/repo";
+import { secretCommand } from "./commands/secret";
 import { serveCommand } from "./commands/serve";
 import { validateCommand } from "./commands/validate";
 import type { CliContext } from "./context";
@@ -18,6 +20,8 @@ Commands:
   validate [file]   check pipeline files and print their plan
   schema            print the JSON Schema of pipeline files
   serve             run the service: webhooks, queue, scheduler, logs
+  repo add|list     repositories gust serve builds (credentials, webhook secrets)
+  secret set|list|delete   pipeline secrets of a repository
 
 Run 'gust <command> --help' for a command's options.
 `;
@@ -34,6 +38,10 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return schemaCommand(rest, ctx);
       case "serve":
         return await serveCommand(rest, ctx);
+      case "repo":
+        return await repoCommand(rest, ctx);
+      case "secret":
+        return await secretCommand(rest, ctx);
       case undefined:
       case "help":
       case "--help":

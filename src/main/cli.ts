@@ -2,6 +2,7 @@
 import { runCli } from "../cli/main";
 import { colorsEnabled, palette } from "../cli/output/colors";
 import { LocalExecutor, pruneExpiredArtifacts } from "../executors/local";
+import { openAdmin } from "./admin";
 import { createLogger } from "./logger";
 import { startServer } from "./serve";
 
@@ -17,6 +18,12 @@ const exitCode = await runCli(process.argv.slice(2), {
     await pruneExpiredArtifacts(dir, now);
   },
   startServer: (config) => startServer(config, createLogger(config.logLevel)),
+  openAdmin: (config) => openAdmin(config, (text) => process.stderr.write(`warning: ${text}\n`)),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  },
   onInterrupt: (handler) => {
     process.on("SIGINT", handler);
     process.on("SIGTERM", handler);

@@ -18,7 +18,6 @@ import {
   applyMigrations,
   DeliveriesStore,
   JobQueue,
-  loadOrCreateKeyFile,
   openDatabase,
   PipelinesStore,
   RepositoriesStore,
@@ -26,6 +25,7 @@ import {
   StepsStore,
 } from "../store";
 import { Forges, normalizeEvent, workspaceFor } from "./forges";
+import { masterKey } from "./master-key";
 import { databaseWakeups, HubJobLogs, StoreSchedulerQueue } from "./scheduler-adapters";
 
 export interface RunningServer {
@@ -41,7 +41,7 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     onError: (error) => logger.warn({ err: error }, "database connection error (recovering)"),
   });
   await applyMigrations(database);
-  const sealer = new Sealer(await masterKey(config, logger));
+  const sealer = new Sealer(await masterKey(config, (path) => logger.warn({ path }, "generated a master key for secrets; back it up — without it stored secrets cannot be read")));
 
   const deliveries = new DeliveriesStore(database);
   const repositories = new RepositoriesStore(database, sealer);
@@ -146,16 +146,6 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
   };
 }
 
-async function masterKey(config: GustConfig, logger: Logger): Promise<Buffer> {
-  if (config.masterKey) return config.masterKey;
-  if (config.databaseUrl) {
-    throw new Error("GUST_MASTER_KEY (or --master-key-file) is required with DATABASE_URL: every replica must seal secrets with the same key");
-  }
-  const path = join(config.dataDir, "master.key");
-  const { key, created } = await loadOrCreateKeyFile(path);
-  if (created) logger.warn({ path }, "generated a master key for secrets; back it up — without it stored secrets cannot be read");
-  return key;
-}
 
 function listen(fetch: Parameters<typeof serveHttp>[0]["fetch"], config: GustConfig): Promise<ServerType & { address(): ReturnType<import("node:net").Server["address"]> }> {
   return new Promise((resolve, reject) => {

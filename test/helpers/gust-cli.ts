@@ -17,18 +17,19 @@ export interface CliResult {
 /** Every test run gets its own cache so runs never see each other's caches. */
 const cacheDir = mkdtempSync(join(tmpdir(), "gust-test-cache-"));
 
-export function gust(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function gust(args: string[], options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const withCache = args[0] === "run" && !args.includes("--cache-dir") ? [...args, "--cache-dir", cacheDir] : args;
     const child = spawn(process.execPath, [GUST, ...withCache], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (options.stdin !== undefined) child.stdin!.end(options.stdin);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });

@@ -28,6 +28,10 @@ class ScriptedExecutor implements Executor {
     return { runId: job.runId, wait: () => result, cancel: async () => cancel(), cleanup: async () => undefined };
   }
 
+  async reap(): Promise<"gone"> {
+    return "gone";
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -116,7 +120,7 @@ describe("PipelineRunner", () => {
     const executor = new ScriptedExecutor(() => ({ exitCode: 0 }));
     await run("jobs:\n  a: {secrets: [TOKEN, MISSING], steps: [{run: x}]}\n", executor);
     expect(executor.started[0]!.secrets).toEqual({ TOKEN: "t" });
-    const broken: Executor = { name: "broken", start: () => Promise.reject(Object.assign(new Error("no capacity"), { code: "quota", retryable: true })), close: async () => undefined };
+    const broken: Executor = { name: "broken", start: () => Promise.reject(Object.assign(new Error("no capacity"), { code: "quota", retryable: true })), reap: async () => "gone", close: async () => undefined };
     const runner = new PipelineRunner({ executor: broken, plan: plan("jobs:\n  a: {steps: [{run: x}]}\n"), pipelineRunId: "r", workspace: { kind: "directory", path: "/tmp" }, secrets: {}, parallel: 1, onEvent: () => undefined });
     const result = await runner.run();
     expect(result.jobs[0]).toMatchObject({ status: "error", detail: "executor error: no capacity" });

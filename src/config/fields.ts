@@ -76,6 +76,18 @@ export const FIELDS: Record<ConfigField, FieldSpec> = {
     flag: true,
     expected: "a whole number of milliseconds up to 3600000",
   },
+  leaseTimeoutMs: {
+    name: "lease-timeout-ms",
+    env: ["GUST_LEASE_TIMEOUT_MS"],
+    flag: true,
+    expected: "a whole number of milliseconds from 1000 to 3600000",
+  },
+  globalMaxJobs: {
+    name: "global-max-jobs",
+    env: ["GUST_GLOBAL_MAX_JOBS"],
+    flag: true,
+    expected: "a whole number from 1 to 1000000",
+  },
 };
 
 export const FIELD_KEYS = Object.keys(FIELDS) as ConfigField[];
@@ -93,6 +105,7 @@ export const DEFAULTS: Partial<ConfigInput> = {
   gitlabWebhookSecrets: [],
   logLevel: "info",
   shutdownGraceMs: 30_000,
+  leaseTimeoutMs: 60_000,
 };
 
 /** `--config` / `GUST_CONFIG`: where the settings file is; not a setting itself. */

@@ -91,6 +91,13 @@ export const configSchema = z.object({
   gitlabWebhookSecrets: secretList,
   logLevel: z.enum(LOG_LEVELS),
   shutdownGraceMs: wholeNumber(0, 3_600_000),
+  /**
+   * How long a job's lease lasts without a heartbeat: a replica that died holds its jobs this long
+   * before another one reconciles them. Heartbeats come at a quarter of it.
+   */
+  leaseTimeoutMs: wholeNumber(1_000, 3_600_000),
+  /** Running jobs across all replicas; absent means only each replica's own limit applies. */
+  globalMaxJobs: wholeNumber(1, 1_000_000).optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

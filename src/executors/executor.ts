@@ -19,6 +19,11 @@
 //     the rest, and makes the outcome `cancelled`. Safe to call at any time, any number of times.
 //  6. cleanup() releases everything the job held (workspace, pod, secrets). Safe to call repeatedly,
 //     before or after the job finished; after cleanup of a running job it is cancelled first.
+//  7. reap(runId) reconciles a run whose owner is gone (its replica died, so its lease expired):
+//     whatever is left of it on this executor is stopped and released, also when another process
+//     (or another executor instance) started it. Resolves `stopped` when something of it was still
+//     running, `gone` when nothing was (also for an unknown runId). Safe to repeat. The scheduler
+//     queues the job again only after reap resolved, so a run is never left going beside its retry.
 
 /** One step as the executor runs it: expressions already resolved by the planner. */
 export interface StepRun {
@@ -141,6 +146,7 @@ export interface Executor {
   /** Short name shown to users: `local`, `kubernetes`. */
   readonly name: string;
   start(job: JobRun, onEvent: ExecutorEventListener): Promise<JobHandle>;
+  reap(runId: string): Promise<"stopped" | "gone">;
   /** Releases executor-wide resources (watches, timers). Safe to call repeatedly. */
   close(): Promise<void>;
 }

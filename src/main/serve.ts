@@ -14,6 +14,7 @@ import { createHttpApp, createMetrics } from "../http";
 import { DatabaseLogStore } from "../logs/database-log-store";
 import { LogHub } from "../logs/log-hub";
 import { Dispatcher } from "../scheduler/dispatcher";
+import { LeaseReconciler } from "../scheduler/lease-reconciler";
 import {
   applyMigrations,
   DeliveriesStore,
@@ -75,6 +76,7 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     queue,
     steps,
     repositories,
+    ...(config.globalMaxJobs !== undefined ? { globalLimit: config.globalMaxJobs } : {}),
     workspaceFor: async (job) => workspaceFor((await repositories.getRepository(job.repositoryId)) ?? job.repository, job.pipeline.sha),
     stop: (jobIds) => jobIds.forEach((jobId) => void dispatcher?.cancel(jobId)),
   });
@@ -86,8 +88,8 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     logs: new HubJobLogs(hub, (error) => logger.warn({ err: error }, "log write failed")),
     wakeups: databaseWakeups(database),
     capacity: config.maxConcurrentJobs,
-    leaseMs: 60_000,
-    heartbeatMs: 15_000,
+    leaseMs: config.leaseTimeoutMs,
+    heartbeatMs: Math.max(250, Math.floor(config.leaseTimeoutMs / 4)),
     onError: (error, context) => logger.error({ err: error }, context),
   });
 
@@ -122,6 +124,22 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     webhookBodyLimit: config.webhookBodyLimit,
   });
 
+  const reconciler = new LeaseReconciler({
+    owner,
+    records: {
+      stale: async ({ exceptOwner, allForeign }) =>
+        (await queue.expiredLeases({ exceptOwner, allForeign })).map((lease) => ({ jobId: lease.id, runId: lease.runId, leaseOwner: lease.leaseOwner })),
+      requeue: (jobId, leaseOwner) => queue.requeue(jobId, leaseOwner === null ? {} : { owner: leaseOwner }),
+    },
+    executor,
+    intervalMs: Math.max(500, Math.floor(config.leaseTimeoutMs / 2)),
+    // The embedded database is locked to this process: jobs still marked running are a dead process's.
+    soleReplica: database.kind === "pglite",
+    onReconciled: (lease, result) => logger.warn({ job: lease.jobId, run: lease.runId, previousOwner: lease.leaseOwner, ...result }, "reconciled a job whose runner was lost"),
+    onError: (error, context) => logger.error({ err: error }, context),
+  });
+  // Before leasing: a run left by a dead process is stopped before its job can start again.
+  await reconciler.start();
   await dispatcher.start();
   const resumed = await worker.resume();
   if (resumed > 0) logger.info({ deliveries: resumed }, "processing deliveries stored before the last stop");
@@ -137,6 +155,7 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
       draining = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await worker.stop();
+      await reconciler.stop();
       await dispatcher.drain(config.shutdownGraceMs);
       await hub.close();
       await executor.close();

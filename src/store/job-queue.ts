@@ -163,15 +163,23 @@ export class JobQueue {
     };
   }
 
-  /** Running jobs whose lease ran out, for reconciliation with the executor (nothing is changed). */
-  expiredLeases(now?: Date, limit = 100): Promise<ExpiredLease[]> {
+  /**
+   * Running jobs whose lease ran out, for reconciliation with the executor (nothing is changed).
+   * `exceptOwner` leaves out one owner's jobs (the caller's own: its heartbeats handle them);
+   * `allForeign` takes every other owner's job, expired or not — for a replica that knows it is
+   * the only one (the embedded database is locked to one process), after a restart.
+   */
+  expiredLeases(options: { now?: Date; limit?: number; exceptOwner?: string; allForeign?: boolean } = {}): Promise<ExpiredLease[]> {
+    const conditions = [eq(jobs.status, "running")];
+    if (!options.allForeign) conditions.push(lt(jobs.leaseExpiresAt, at(options.now)));
+    if (options.exceptOwner !== undefined) conditions.push(sql`${jobs.leaseOwner} is distinct from ${options.exceptOwner}`);
     return run(() =>
       this.db
         .select({ id: jobs.id, pipelineId: jobs.pipelineId, runId: jobs.runId, leaseOwner: jobs.leaseOwner, leaseExpiresAt: jobs.leaseExpiresAt, attempt: jobs.attempt })
         .from(jobs)
-        .where(and(eq(jobs.status, "running"), lt(jobs.leaseExpiresAt, at(now))))
+        .where(and(...conditions))
         .orderBy(asc(jobs.leaseExpiresAt))
-        .limit(limit),
+        .limit(options.limit ?? 100),
     );
   }
 

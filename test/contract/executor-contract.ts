@@ -16,6 +16,11 @@ export interface ContractHarness {
   readWorkspaceFile?(job: JobRun, relativePath: string): Promise<string | undefined>;
   /** Optional: whether a process with this pid (as printed by a step) is still running. */
   isProcessRunning?(pid: number): Promise<boolean>;
+  /**
+   * Another executor over the same resources (workspaces, namespace), as a restarted or other
+   * replica would have: it must be able to reap runs the first one started.
+   */
+  otherExecutor(): Promise<Executor>;
 }
 
 interface Run {
@@ -472,6 +477,41 @@ export function describeExecutorContract(name: string, setup: () => Promise<Cont
         await handle.cleanup();
         expect(["cancelled", "success"]).toContain((await handle.wait()).status);
         recorder.checkOrder(job);
+      });
+    });
+
+    describe("7. reap", () => {
+      it("stops a run another executor instance started, with what it started, and says so once", async () => {
+        const { job, handle, recorder } = await start({
+          steps: [{ script: "sleep 30 & echo $! > sleep.pid; echo ready; wait" }, { script: "echo never" }],
+        });
+        await recorder.waitForLine("ready");
+        const sleepPid = Number((await harness.readWorkspaceFile?.(job, "sleep.pid"))?.trim());
+        const other = await harness.otherExecutor();
+        try {
+          const { value: reaped, ms } = await timed(other.reap(job.runId));
+          expect(reaped).toBe("stopped");
+          expect(ms).toBeLessThan(PROMPT_MS);
+          expect(await other.reap(job.runId)).toBe("gone");
+        } finally {
+          await other.close();
+        }
+        // The first instance sees its step end (it was killed), never a success.
+        expect((await handle.wait()).status).not.toBe("success");
+        expect(recorder.lines(1)).toEqual([]);
+        if (harness.isProcessRunning && sleepPid > 0) expect(await harness.isProcessRunning(sleepPid)).toBe(false);
+      });
+
+      it("stops and releases a run of its own instance", async () => {
+        const { handle, recorder, job } = await start({ steps: [{ script: "echo ready; sleep 30" }] });
+        await recorder.waitForLine("ready");
+        expect(await harness.executor.reap(job.runId)).toBe("stopped");
+        expect((await handle.wait()).status).toBe("cancelled");
+        expect(await harness.executor.reap(job.runId)).toBe("gone");
+      });
+
+      it("answers gone for a run it never heard of", async () => {
+        expect(await harness.executor.reap("no-such-run-1")).toBe("gone");
       });
     });
   });

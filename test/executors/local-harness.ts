@@ -42,6 +42,7 @@ export async function createLocalHarness(options: Partial<LocalExecutorOptions> 
     readWorkspaceFile: (job, relativePath) =>
       readFile(path.join(workspaceOf(job), relativePath), "utf8").catch(() => undefined),
     isProcessRunning: async (pid) => isProcessRunning(pid),
+    otherExecutor: async () => new LocalExecutor({ ...dirs, killGraceMs: 500, ...options }),
     teardown: async () => {
       await executor.close();
       await rm(root, { recursive: true, force: true });

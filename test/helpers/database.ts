@@ -98,6 +98,19 @@ async function createTestDatabase(kind: DatabaseKind, migrate: boolean, cleanups
   };
 }
 
+/**
+ * An empty PostgreSQL database of its own for a test that hands its URL to another process (a
+ * `gust serve` child); `drop()` removes it.
+ */
+export async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!TEST_DATABASE_URL) throw new Error("PostgreSQL tests need TEST_DATABASE_URL");
+  const name = `gust_test_${randomBytes(6).toString("hex")}`;
+  await admin(TEST_DATABASE_URL, `create database ${name}`);
+  const target = new URL(TEST_DATABASE_URL);
+  target.pathname = `/${name}`;
+  return { url: target.toString(), drop: () => admin(TEST_DATABASE_URL!, `drop database if exists ${name} with (force)`) };
+}
+
 async function admin(url: string, statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

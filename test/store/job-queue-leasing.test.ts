@@ -148,9 +148,9 @@ describe.each(DATABASE_KINDS)("job queue: leasing (%s)", (kind) => {
     for (const row of rows) expect(row.expires).toEqual(new Date(t1.getTime() + 10_000));
 
     // Expired by the clock, but nobody took it over: the owner may still renew it.
-    expect(await queue().expiredLeases(new Date(t1.getTime() + 10_001))).toHaveLength(2);
+    expect(await queue().expiredLeases({ now: new Date(t1.getTime() + 10_001) })).toHaveLength(2);
     await queue().heartbeat("me", [a.id], 10_000, new Date(t1.getTime() + 20_000));
-    expect((await queue().expiredLeases(new Date(t1.getTime() + 10_001))).map((job) => job.id)).toEqual([b.id]);
+    expect((await queue().expiredLeases({ now: new Date(t1.getTime() + 10_001) })).map((job) => job.id)).toEqual([b.id]);
   });
 
   it("lists expired leases without changing them, and requeues a job whose run is gone", async () => {
@@ -158,10 +158,13 @@ describe.each(DATABASE_KINDS)("job queue: leasing (%s)", (kind) => {
     await queueJobs(test.database, repository.id, 1);
     const t0 = new Date("2030-01-01T00:00:00Z");
     const [job] = (await queue().leaseJobs({ owner: "dead-replica", limit: 1, leaseMs: 1_000, now: t0 })) as [LeasedJob];
-    expect(await queue().expiredLeases(new Date(t0.getTime() + 999))).toEqual([]);
-    const expired = await queue().expiredLeases(new Date(t0.getTime() + 1_001));
+    expect(await queue().expiredLeases({ now: new Date(t0.getTime() + 999) })).toEqual([]);
+    const expired = await queue().expiredLeases({ now: new Date(t0.getTime() + 1_001) });
     expect(expired).toEqual([{ id: job.id, pipelineId: job.pipelineId, runId: `${job.id}-1`, leaseOwner: "dead-replica", leaseExpiresAt: new Date(t0.getTime() + 1_000), attempt: 1 }]);
     expect(await statuses(test.database, job.pipelineId)).toEqual({ "job-0": "running" });
+    // Its own leases are left to the owner's heartbeats; a sole replica takes every foreign one.
+    expect(await queue().expiredLeases({ now: new Date(t0.getTime() + 1_001), exceptOwner: "dead-replica" })).toEqual([]);
+    expect((await queue().expiredLeases({ now: t0, allForeign: true, exceptOwner: "me" })).map((lease) => lease.id)).toEqual([job.id]);
 
     expect(await queue().requeue(job.id, { owner: "another" })).toBe("not_running");
     expect(await queue().requeue(job.id, { owner: "dead-replica" })).toBe("requeued");

@@ -23,8 +23,8 @@ export interface PreparedFiles {
 
 type Log = (text: string) => void;
 
-export function workspacePath(options: JobFileOptions, job: JobRun): string {
-  return path.join(options.workRoot, safeSegment(job.runId, "run id"));
+export function workspacePath(options: Pick<JobFileOptions, "workRoot">, runId: string): string {
+  return path.join(options.workRoot, safeSegment(runId, "run id"));
 }
 
 /** Throws on faults (the job cannot run); a failing cache restore is only a warning. */

@@ -3,7 +3,10 @@
 import path from "node:path";
 import { ExecutorError } from "../../errors";
 import type { Executor, ExecutorEventListener, JobHandle, JobRun } from "../executor";
+import { workspacePath } from "./job-files";
 import { LocalJob, type LocalJobOptions } from "./local-job";
+import { endRunProcesses } from "./run-processes";
+import { removeWorkspace } from "./workspace";
 
 export interface LocalExecutorOptions {
   /** Workspaces are created as `workRoot/<runId>`. */
@@ -48,6 +51,22 @@ export class LocalExecutor implements Executor {
     });
     this.jobs.set(job.runId, handle);
     return handle;
+  }
+
+  /**
+   * A run of this instance is cancelled and cleaned up like any job; a run another process started
+   * (one that died) is found by the GUST_RUN_ID of its processes. Its output went to the dead
+   * process, so it cannot be adopted: it is ended and its workspace removed.
+   */
+  async reap(runId: string): Promise<"stopped" | "gone"> {
+    const own = this.jobs.get(runId);
+    if (own) {
+      await own.cleanup();
+      return "stopped";
+    }
+    const stopped = await endRunProcesses(runId, this.options.killGraceMs);
+    if (!this.options.keepWorkspaces) await removeWorkspace(workspacePath(this.options, runId)).catch(() => undefined);
+    return stopped ? "stopped" : "gone";
   }
 
   /**

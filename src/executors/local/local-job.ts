@@ -181,7 +181,7 @@ export class LocalJob implements JobHandle {
   private async prepare(): Promise<void> {
     const notice = this.options.announceUnusedContainers ? containersNotice(this.job) : undefined;
     if (notice) this.system(notice);
-    this.workspace = workspacePath(this.options, this.job);
+    this.workspace = workspacePath(this.options, this.job.runId);
     this.prepared = await prepareJobFiles(
       this.job,
       this.workspace,

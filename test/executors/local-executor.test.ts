@@ -224,6 +224,32 @@ describe("LocalExecutor", () => {
     });
   });
 
+  describe("host environment", () => {
+    it("gives steps only the harmless host variables by default, all of them when asked", async () => {
+      process.env.GUST_TEST_SERVER_SECRET = "master-key-of-the-server";
+      process.env.LC_TEST_LOCALE = "C.UTF-8";
+      const script = 'echo "secret=${GUST_TEST_SERVER_SECRET:-unset} locale=${LC_TEST_LOCALE:-unset} path=${PATH:+set}"';
+      try {
+        const minimal = await run({ steps: [{ script }] });
+        expect(minimal.recorder.lines(0)).toEqual(["secret=unset locale=C.UTF-8 path=set"]);
+        const everything = await createLocalHarness({ hostEnvironment: "all" });
+        try {
+          const job = everything.makeJob({ steps: [{ script }] });
+          const recorder = new JobRecorder();
+          const handle = await everything.executor.start(job, recorder.listener);
+          await handle.wait();
+          await handle.cleanup();
+          expect(recorder.lines(0)).toEqual(["secret=master-key-of-the-server locale=C.UTF-8 path=set"]);
+        } finally {
+          await everything.teardown();
+        }
+      } finally {
+        delete process.env.GUST_TEST_SERVER_SECRET;
+        delete process.env.LC_TEST_LOCALE;
+      }
+    });
+  });
+
   describe("output", () => {
     it("cuts lines longer than 64 KiB into 64 KiB pieces", async () => {
       const { recorder } = await run({

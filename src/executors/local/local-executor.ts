@@ -6,6 +6,7 @@ import type { Executor, ExecutorEventListener, JobHandle, JobRun } from "../exec
 import { workspacePath } from "./job-files";
 import { LocalJob, type LocalJobOptions } from "./local-job";
 import { endRunProcesses } from "./run-processes";
+import type { HostEnvironment } from "./step-env";
 import { removeWorkspace } from "./workspace";
 
 export interface LocalExecutorOptions {
@@ -22,6 +23,11 @@ export interface LocalExecutorOptions {
    * `gust run` turns it off and says so once for the whole run instead.
    */
   announceUnusedContainers?: boolean;
+  /**
+   * The host variables steps see (step-env.ts): `minimal` by default, so a server's secrets never
+   * reach a pipeline; `gust run` passes `all`.
+   */
+  hostEnvironment?: HostEnvironment;
 }
 
 export class LocalExecutor implements Executor {
@@ -38,6 +44,7 @@ export class LocalExecutor implements Executor {
       keepWorkspaces: options.keepWorkspaces ?? false,
       killGraceMs: options.killGraceMs ?? 2000,
       announceUnusedContainers: options.announceUnusedContainers ?? true,
+      hostEnvironment: options.hostEnvironment ?? "minimal",
     };
   }
 

@@ -23,7 +23,7 @@ import {
   type PreparedFiles,
 } from "./job-files";
 import { ProcessGroups } from "./process-groups";
-import { jobEnvironment, stepEnvironment } from "./step-env";
+import { jobEnvironment, stepEnvironment, type HostEnvironment } from "./step-env";
 import { LaunchedStep } from "./step-launcher";
 import { StepProcess } from "./step-process";
 import { StepStarter } from "./step-starter";
@@ -34,6 +34,7 @@ export interface LocalJobOptions extends JobFileOptions {
   keepWorkspaces: boolean;
   killGraceMs: number;
   announceUnusedContainers: boolean;
+  hostEnvironment: HostEnvironment;
 }
 
 type StopCause = { kind: "cancelled"; reason?: string } | { kind: "timed-out"; reason: string };
@@ -189,7 +190,7 @@ export class LocalJob implements JobHandle {
       (text) => this.system(text),
       this.abort.signal,
     );
-    this.baseEnv = jobEnvironment(this.job, this.workspace);
+    this.baseEnv = jobEnvironment(this.job, this.workspace, this.options.hostEnvironment);
   }
 
   /** After a successful job: artifacts and cache out. A failure to publish artifacts is a fault. */

@@ -3,8 +3,13 @@
 // latency from a line written to its SSE event reaching a client over HTTP, at a steady rate.
 // PGlite always (file-backed, as `gust serve` keeps it, and in memory); PostgreSQL too when
 // TEST_DATABASE_URL is set. src/ is TypeScript: the modules are bundled with esbuild at run time.
+//
+// Beside MB/s, each throughput run prints the CPU it took per MB (this process, and its main thread
+// alone: deflating runs on libuv's pool; PostgreSQL's own work is not counted) and how far memory
+// rose above where it started: on a machine shared with other work the CPU figures move less than
+// the MB/s, and the memory figure shows whether it stays flat whatever the log size.
 import { appendFile, mkdtemp as mkdtempAsync } from "node:fs/promises";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -137,8 +142,35 @@ async function openPostgres(url) {
 }
 
 // --- throughput -----------------------------------------------------------------------------------
+/** CPU milliseconds of this process's main thread (Linux), or null. */
+function mainThreadCpuMs() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in ticks of 10 ms
+  } catch {
+    return null;
+  }
+}
+
+function processCpuMs() {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Memory the process holds: V8 heap and buffers outside it (resident size also counts freed pages not yet returned). */
+function memoryInUse() {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
+}
+
 async function throughputGust(sink) {
   const writer = new JobLogWriter(1, sink, { secrets: SECRETS, maxBytes: Number.POSITIVE_INFINITY });
+  const startMemory = memoryInUse();
+  let peakMemory = startMemory;
+  const sampler = setInterval(() => (peakMemory = Math.max(peakMemory, memoryInUse())), 20);
+  const startCpu = processCpuMs();
+  const startMain = mainThreadCpuMs();
   const start = performance.now();
   let at = Date.now();
   let n = 0;
@@ -148,7 +180,23 @@ async function throughputGust(sink) {
   });
   const stats = await writer.close();
   const seconds = (performance.now() - start) / 1000;
-  return { mbps: stats.bytes / 1024 / 1024 / seconds, lines: stats.lines, bytes: stats.bytes, seconds };
+  clearInterval(sampler);
+  const mb = stats.bytes / 1024 / 1024;
+  const main = mainThreadCpuMs();
+  return {
+    mbps: mb / seconds,
+    lines: stats.lines,
+    bytes: stats.bytes,
+    seconds,
+    cpuPerMb: (processCpuMs() - startCpu) / mb,
+    mainPerMb: main === null || startMain === null ? null : (main - startMain) / mb,
+    peakMemoryMb: (peakMemory - startMemory) / 1024 / 1024,
+  };
+}
+
+function cpuFigures(result) {
+  const main = result.mainPerMb === null ? "" : `, main thread ${fmt(result.mainPerMb)}`;
+  return `CPU ${fmt(result.cpuPerMb)} ms/MB${main}; memory peak +${fmt(result.peakMemoryMb, 0)} MB`;
 }
 
 /** The same bytes, batched the same way (256 KiB, one append in flight), into a plain file. */
@@ -258,7 +306,7 @@ try {
   console.log(`  baseline: fs.appendFile, 256 KiB batches, one in flight:  ${fmt(baseline.mbps)} MB/s`);
   const discarding = { append: async (_jobId, batch) => ({ firstLine: 1, lastLine: batch.length }) };
   const alone = await throughputGust(discarding);
-  console.log(`  JobLogWriter alone (masking, cutting, batching) → no store:  ${fmt(alone.mbps)} MB/s`);
+  console.log(`  JobLogWriter alone (masking, cutting, batching) → no store:  ${fmt(alone.mbps)} MB/s  (${cpuFigures(alone)})`);
   const databases = [() => openPglite(pgliteDir), () => openPglite(null)];
   if (process.env.TEST_DATABASE_URL) databases.push(() => openPostgres(process.env.TEST_DATABASE_URL));
   for (const open of databases) {
@@ -268,7 +316,7 @@ try {
       const result = await throughputGust(new SingleJob(new DatabaseLogStore(database.database.db), ids[0]));
       console.log(
         `  ${database.name.padEnd(16)} JobLogWriter → DatabaseLogStore: ${fmt(result.mbps)} MB/s  (${result.lines} lines in ${fmt(result.seconds, 2)} s; ` +
-          `ratio to baseline ${fmt(result.mbps / baseline.mbps, 2)}×; target ≥ ${TARGET_MBPS} MB/s)`,
+          `ratio to baseline ${fmt(result.mbps / baseline.mbps, 2)}×; target ≥ ${TARGET_MBPS} MB/s; ${cpuFigures(result)})`,
       );
       const lat = await latency(database.database, ids[1]);
       console.log(

@@ -25,6 +25,8 @@ function setup(listFailures: number) {
     changedFiles: async () => undefined,
     reportJob: async () => ({ via: "memory" }),
     reportPipeline: async () => ({ via: "memory" }),
+    resolveRef: async (_repo, ref) => ({ sha: "a".repeat(40), ref: `refs/heads/${ref}`, branch: ref }),
+    defaultBranch: async () => "main",
   };
   const marks: Array<[number, string]> = [];
   const created: number[] = [];
@@ -42,14 +44,15 @@ function setup(listFailures: number) {
     markDelivery: async (id, status) => void marks.push([id, status]),
     warn: () => undefined,
   };
+  const loads: number[] = [];
   const worker = new DeliveryWorker({
     deps,
-    load: async (id) => stored.get(id),
+    load: async (id) => (loads.push(id), stored.get(id)),
     pending: async () => [...stored.values()].filter((d) => !marks.some(([id]) => id === d.id)),
     retryDelayMs: 5,
     onError: (error) => errors.push(error),
   });
-  return { worker, marks, created, errors, calls: () => calls };
+  return { worker, marks, created, errors, loads, calls: () => calls };
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -79,10 +82,21 @@ describe("DeliveryWorker", () => {
     expect(marks).toEqual([[3, "processed"]]);
   });
 
+  it("processes a delivery handed over with its row without reading it again, also when retrying", async () => {
+    const { worker, marks, loads, created } = setup(1);
+    worker.enqueue(7, { id: 7, forge: "github", event: "push", payload: {}, repositoryId: null });
+    worker.enqueue(1);
+    await until(() => marks.length === 2);
+    await worker.stop();
+    expect(created.sort()).toEqual([1, 7]);
+    expect(loads).toEqual([1]);
+  });
+
   it("resumes what is pending at start, and takes nothing after stop", async () => {
-    const { worker, marks } = setup(0);
+    const { worker, marks, loads } = setup(0);
     expect(await worker.resume()).toBe(3);
     await until(() => marks.length === 3);
+    expect(loads).toEqual([]);
     await worker.stop();
     worker.enqueue(1);
     await new Promise((resolve) => setTimeout(resolve, 30));

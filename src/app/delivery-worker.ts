@@ -1,10 +1,12 @@
 // Runs processDelivery for deliveries as they are accepted, and at start for those a crash left
 // pending. A few at a time; a retryable failure (forge or database down) is tried again with
-// backoff, the delivery staying pending in the database meanwhile, so nothing is lost.
+// backoff, the delivery staying pending in the database meanwhile, so nothing is lost. A delivery
+// handed over with its row (just stored, or listed as pending) is not read again.
 import { processDelivery, type DeliveryProcessorDeps, type DeliveryResult, type StoredDelivery } from "./process-delivery";
 
 export interface DeliveryWorkerOptions {
   deps: DeliveryProcessorDeps;
+  /** The stored delivery, for one enqueued by id alone; undefined when there is no such row. */
   load(id: number): Promise<StoredDelivery | undefined>;
   pending(limit: number): Promise<StoredDelivery[]>;
   concurrency?: number;
@@ -18,6 +20,8 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker {
   private readonly waiting: number[] = [];
   private readonly queued = new Set<number>();
+  /** Rows handed over with their id, kept until processed (a retry needs no read either). */
+  private readonly rows = new Map<number, StoredDelivery>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Failed attempts per delivery, for the backoff. */
   private readonly failures = new Map<number, number>();
@@ -30,13 +34,15 @@ export class DeliveryWorker {
   /** Picks up what was stored but not processed (after a crash or a restart). */
   async resume(): Promise<number> {
     const pending = await this.options.pending(1000);
-    for (const delivery of pending) this.enqueue(delivery.id);
+    for (const delivery of pending) this.enqueue(delivery.id, delivery);
     return pending.length;
   }
 
-  enqueue(id: number): void {
+  /** `delivery`: the stored row, when the caller has it (as stored: it is processed as given). */
+  enqueue(id: number, delivery?: StoredDelivery): void {
     if (this.stopped || this.queued.has(id)) return;
     this.queued.add(id);
+    if (delivery) this.rows.set(id, delivery);
     this.waiting.push(id);
     this.pump();
   }
@@ -65,12 +71,13 @@ export class DeliveryWorker {
   private async work(id: number): Promise<void> {
     let delivery: StoredDelivery | undefined;
     try {
-      delivery = await this.options.load(id);
+      delivery = this.rows.get(id) ?? (await this.options.load(id));
       if (delivery) {
         const result = await processDelivery(delivery, this.options.deps);
         this.options.onResult?.(delivery, result);
       }
       this.queued.delete(id);
+      this.rows.delete(id);
       this.failures.delete(id);
     } catch (error) {
       this.options.onError(error, delivery ?? id);

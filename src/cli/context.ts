@@ -1,7 +1,7 @@
 // What every command gets: output streams, colors, environment, and the concrete parts main/ wires.
 import type { GustConfig } from "../config";
 import type { Executor } from "../executors/executor";
-import type { RepositoriesStore } from "../store";
+import type { ApiTokensStore, RepositoriesStore } from "../store";
 import type { Palette } from "./output/colors";
 
 export interface LocalExecutorSettings {
@@ -21,8 +21,10 @@ export interface CliContext {
   pruneArtifacts(artifactsDir: string, now: number): Promise<void>;
   /** Starts the service (main/serve.ts); resolves once it listens. */
   startServer(config: GustConfig): Promise<{ url: string; stop(): Promise<void> }>;
-  /** The repositories and secrets of the database gust serve uses (main/admin.ts). */
-  openAdmin(config: GustConfig): Promise<{ repositories: RepositoriesStore; close(): Promise<void> }>;
+  /** The repositories, secrets and API tokens of the database gust serve uses (main/admin.ts). */
+  openAdmin(config: GustConfig): Promise<{ repositories: RepositoriesStore; tokens: ApiTokensStore; close(): Promise<void> }>;
+  /** Applies the migrations (main/admin.ts). */
+  migrate(config: GustConfig): Promise<{ applied: number; total: number }>;
   readStdin(): Promise<string>;
   /** Registers a Ctrl-C handler; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;

@@ -4,9 +4,17 @@ import { UsageError } from "./args";
 import { runCommand, RUN_HELP } from "./commands/run";
 import { schemaCommand } from "./commands/schema";
 import { repoCommand } from "./commands/repo";
+import { migrateCommand } from "./commands/migrate";
 import { secretCommand } from "./commands/secret";
+import { tokenCommand } from "./commands/token";
 import { serveCommand } from "./commands/serve";
 import { validateCommand } from "./commands/validate";
+import { cancelCommand } from "./commands/cancel";
+import { logsCommand } from "./commands/logs";
+import { pipelineCommand } from "./commands/pipeline";
+import { pipelinesCommand } from "./commands/pipelines";
+import { retryCommand } from "./commands/retry";
+import { triggerCommand } from "./commands/trigger";
 import type { CliContext } from "./context";
 
 const VERSION = "0.1.0";
@@ -20,8 +28,16 @@ Commands:
   validate [file]   check pipeline files and print their plan
   schema            print the JSON Schema of pipeline files
   serve             run the service: webhooks, queue, scheduler, logs
+  migrate           apply the database migrations (serve does it at start too)
   repo add|list     repositories gust serve builds (credentials, webhook secrets)
   secret set|list|delete   pipeline secrets of a repository
+  token create|list|revoke API tokens (gust serve's database directly)
+  pipelines [REPO]  recent pipelines on gust serve (these commands talk to its API)
+  pipeline ID       a pipeline and its jobs
+  trigger REPO      run a repository's manual pipelines (--follow to watch them)
+  logs JOB_ID       a job's log (-f to follow it live)
+  cancel ID         cancel a pipeline
+  retry ID          run a pipeline again (--failed: only its failed jobs)
 
 Run 'gust <command> --help' for a command's options.
 `;
@@ -38,10 +54,26 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return schemaCommand(rest, ctx);
       case "serve":
         return await serveCommand(rest, ctx);
+      case "migrate":
+        return await migrateCommand(rest, ctx);
       case "repo":
         return await repoCommand(rest, ctx);
       case "secret":
         return await secretCommand(rest, ctx);
+      case "token":
+        return await tokenCommand(rest, ctx);
+      case "pipelines":
+        return await pipelinesCommand(rest, ctx);
+      case "pipeline":
+        return await pipelineCommand(rest, ctx);
+      case "trigger":
+        return await triggerCommand(rest, ctx);
+      case "logs":
+        return await logsCommand(rest, ctx);
+      case "cancel":
+        return await cancelCommand(rest, ctx);
+      case "retry":
+        return await retryCommand(rest, ctx);
       case undefined:
       case "help":
       case "--help":

@@ -88,6 +88,12 @@ export const FIELDS: Record<ConfigField, FieldSpec> = {
     flag: true,
     expected: "a whole number from 1 to 1000000",
   },
+  scheduleRefreshMs: {
+    name: "schedule-refresh-ms",
+    env: ["GUST_SCHEDULE_REFRESH_MS"],
+    flag: true,
+    expected: "a whole number of milliseconds from 1000 to 86400000",
+  },
 };
 
 export const FIELD_KEYS = Object.keys(FIELDS) as ConfigField[];
@@ -106,6 +112,7 @@ export const DEFAULTS: Partial<ConfigInput> = {
   logLevel: "info",
   shutdownGraceMs: 30_000,
   leaseTimeoutMs: 60_000,
+  scheduleRefreshMs: 300_000,
 };
 
 /** `--config` / `GUST_CONFIG`: where the settings file is; not a setting itself. */

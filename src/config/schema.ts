@@ -98,6 +98,8 @@ export const configSchema = z.object({
   leaseTimeoutMs: wholeNumber(1_000, 3_600_000),
   /** Running jobs across all replicas; absent means only each replica's own limit applies. */
   globalMaxJobs: wholeNumber(1, 1_000_000).optional(),
+  /** How often `on: schedule` entries are read again from every repository (pushes to a default branch also refresh). */
+  scheduleRefreshMs: wholeNumber(1_000, 86_400_000),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -31,6 +31,14 @@
 //     is remembered for the repository. GitLab: a commit status per job and pipeline, named the
 //     same way. Local: a repository on disk has no statuses, so reports are kept in memory (the
 //     latest per job) and logged.
+//  7. resolveRef names a commit the way a person would: a branch name (`main`, `feature/x`), a
+//     tag name, a full ref (refs/heads/…, refs/tags/…) or a commit sha (full or abbreviated). A
+//     bare name is looked up as a branch first, then as a tag, then as a sha. The answer is the
+//     commit (an annotated tag is peeled to the commit it tags), the full ref (the sha itself for
+//     a commit named by sha) and the branch or tag. A name that is none of these rejects with
+//     ForgeError code forge_not_found, not retryable.
+//  8. defaultBranch is the repository's default branch as the forge has it now (HEAD's branch for
+//     a repository on disk).
 import type { EventContext } from "../pipeline";
 
 export type ForgeKind = "github" | "gitlab" | "local";
@@ -121,6 +129,21 @@ export type ChangeSource =
   | { kind: "push"; before: string; after: string }
   | { kind: "review"; number: number; headSha: string; baseSha?: string };
 
+/** A commit as a ref names it (contract point 7). */
+export interface ResolvedRef {
+  sha: string;
+  /** refs/heads/main, refs/tags/v1.2.0, or the sha when a commit was named by its sha. */
+  ref: string;
+  branch?: string;
+  tag?: string;
+}
+
+/**
+ * Which pipeline files an event runs. Webhooks run every file; a manual trigger may name one
+ * pipeline (by name or file), a schedule tick runs the file its cron entry is in.
+ */
+export type PipelineSelection = { pipeline: string } | { scheduleEntry: { file: string; index: number } };
+
 export interface RunEvent {
   kind: "run";
   /** The repository Gust builds: for a pull/merge request from a fork, the target (base) one. */
@@ -131,6 +154,8 @@ export interface RunEvent {
   /** The forge's name for what was delivered, e.g. `push`, `pull_request.synchronize`, `Merge Request Hook.update`. */
   deliveryKind: string;
   changes?: ChangeSource;
+  /** Absent: every pipeline file. */
+  selection?: PipelineSelection;
 }
 
 export type NormalizedEvent = RunEvent | { kind: "ignored"; reason: string };
@@ -142,6 +167,8 @@ export interface Forge {
   changedFiles(repo: string, event: Pick<RunEvent, "context" | "changes">): Promise<string[] | undefined>;
   reportJob(repo: string, update: JobStatusUpdate): Promise<ReportReceipt>;
   reportPipeline(repo: string, update: PipelineStatusUpdate): Promise<ReportReceipt>;
+  resolveRef(repo: string, ref: string): Promise<ResolvedRef>;
+  defaultBranch(repo: string): Promise<string>;
 }
 
 export const ZERO_SHA = "0000000000000000000000000000000000000000";

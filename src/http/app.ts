@@ -1,6 +1,7 @@
-// The Hono app of `gust serve`: webhook intake, probes and metrics, one error mapping. It holds no
-// state of its own; everything it talks to comes in through HttpAppDeps.
+// The Hono app of `gust serve`: webhook intake, probes and metrics, the REST API (/api), one error
+// mapping. It holds no state of its own; everything it talks to comes in through HttpAppDeps.
 import { Hono } from "hono";
+import { API_BASE_PATH, createApiApp } from "./api";
 import type { AppEnv } from "./app-env";
 import { githubWebhook } from "./github-webhook";
 import { gitlabWebhook } from "./gitlab-webhook";
@@ -31,6 +32,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   app.post("/hooks/gitlab/:repositoryId{[0-9]+}", gitlab);
 
   registerHealthRoutes(app, deps.readiness, deps.metrics, deps.readinessTimeoutMs ?? 2000);
+  if (deps.api) app.route(API_BASE_PATH, createApiApp(deps.api));
 
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error) => errorResponse(error, deps.logger));

@@ -31,6 +31,8 @@ export interface Metrics {
 export interface CreateMetricsOptions {
   /** Process metrics (CPU, memory, event loop lag, GC); default true. */
   defaultMetrics?: boolean;
+  /** Read at each scrape for gust_queue_depth (the queue lives in the database, shared by replicas). */
+  queueDepth?: () => Promise<number>;
 }
 
 export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
@@ -57,6 +59,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       name: "gust_queue_depth",
       help: "Jobs runnable and waiting for a lease.",
       registers,
+      ...(options.queueDepth ? { collect: collectFrom(options.queueDepth) } : {}),
     }),
     jobDuration: new Histogram({
       name: "gust_job_duration_seconds",
@@ -71,5 +74,16 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       labelNames: ["executor", "code"] as const,
       registers,
     }),
+  };
+}
+
+/** A Gauge's collect(): sets the value read at scrape time; a failed read leaves the last one. */
+function collectFrom(read: () => Promise<number>) {
+  return async function (this: Gauge): Promise<void> {
+    try {
+      this.set(await read());
+    } catch {
+      // The scrape still answers; readiness reports a database that is down.
+    }
   };
 }

@@ -1,6 +1,7 @@
 // What the HTTP layer needs from the rest of Gust, as small interfaces. The store and app layers
 // implement them; main/ wires the concrete ones in.
 import type { Logger } from "pino";
+import type { ApiDeps } from "./api/ports";
 import type { Metrics } from "./metrics";
 
 export type Forge = "github" | "gitlab";
@@ -51,4 +52,6 @@ export interface HttpAppDeps {
   webhookBodyLimit?: number;
   /** How long /readyz waits for the probe before answering 503; default 2 s. */
   readinessTimeoutMs?: number;
+  /** The REST API under /api (tokens, pipelines, jobs, logs); absent: not mounted. */
+  api?: ApiDeps;
 }

@@ -1,13 +1,19 @@
 // Turns one job's lines into durable, masked, numbered log lines. Every line is masked first (see
 // piece-masker.ts), made well-formed, cut to maxLineLength, counted against the job's cap, and
-// buffered; a batch goes to the store when it reaches batchBytes, when its oldest line has waited
-// flushIntervalMs, when a producer waits in drain(), or at close. At most one append is in flight, so
-// the store sees ordered, sizeable batches and never a pile of concurrent transactions. Lines that
-// arrive while an append is in flight are taken together by the next one, up to maxAppendBytes: a
-// slow store (a commit waiting on fsync) gets fewer, larger appends instead of falling behind.
+// buffered for the store. How big a batch is adapts to the load:
+//  - idle (nothing in flight): buffered lines go at once — at the next turn of the event loop, so a
+//    burst written in one go is one batch — and a lone line is never held back;
+//  - busy: lines that arrive while an append is in flight go together when it completes, up to
+//    maxAppendBytes, so a slow store (a commit waiting on fsync, PGlite's WebAssembly) gets fewer,
+//    larger appends instead of falling behind, and fast producers get large batches;
+//  - trickling: a partial batch goes at most once per flushIntervalMs, so a chatty but slow step
+//    costs one append per interval rather than one per line (a full batch, batchBytes, never waits).
+// A second append starts while one is in flight only for a full batch: then the store prepares
+// (encodes, deflates) one batch while it writes the other. Never more than two, and the store
+// numbers a job's appends in the order they were made (log-store.ts), so lines stay in order.
 //
 // Backpressure: write() returns false once highWaterMark bytes are buffered; a producer that awaits
-// drain() then keeps memory at about one append in flight plus one buffered, whatever it prints.
+// drain() then keeps memory at about two appends in flight plus one buffered, whatever it prints.
 // (Executors call back synchronously and cannot wait; for them the buffer simply grows while the
 // store is slower than the step, bounded in practice by the cap.)
 //
@@ -36,11 +42,14 @@ export interface JobLogWriterOptions {
   maxLineLength?: number;
   /** Length at which executors cut long lines into pieces. Default 64 KiB (the local executor's). */
   pieceLength?: number;
-  /** Append once this many bytes are buffered. Default 256 KiB. */
+  /** A buffer this full is appended as soon as no append is in flight, interval or not. Default 256 KiB. */
   batchBytes?: number;
   /** One append takes at most this many bytes (when lines piled up during the last). Default 1 MiB. */
   maxAppendBytes?: number;
-  /** Append lines that have waited this long. Default 50 ms. */
+  /**
+   * Partial batches start at least this long after the previous append started: lines wait at most
+   * this long (plus the append in flight). A line after a quiet spell goes at once. Default 20 ms.
+   */
   flushIntervalMs?: number;
   /** write() returns false from this many buffered bytes on. Default maxAppendBytes. */
   highWaterMark?: number;
@@ -64,6 +73,8 @@ export interface JobLogStats {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+/** One being written, one being prepared. */
+const MAX_IN_FLIGHT = 2;
 
 export class JobLogWriter {
   private readonly masker: PieceMasker;
@@ -78,12 +89,16 @@ export class JobLogWriter {
 
   private buffer: LogLine[] = [];
   private sizes: number[] = [];
-  private bufferedBytes = 0;
+  private buffered = 0;
   /** Bytes counted against the cap: stored, in flight or buffered. */
   private acceptedBytes: number;
-  private inFlight: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  /** The buffer's oldest lines have waited long enough (or someone waits for them). */
+  /** Appends in flight, oldest first. */
+  private readonly inFlight: Array<Promise<void>> = [];
+  /** A pump scheduled for the next turn of the event loop, or for the end of the interval. */
+  private timer: { kind: "immediate"; handle: NodeJS.Immediate } | { kind: "timeout"; handle: NodeJS.Timeout } | null = null;
+  /** Date.now() when the last append started. */
+  private lastAppendAt = Number.NEGATIVE_INFINITY;
+  /** Someone waits for the buffer (drain, flush, close): no interval applies. */
   private due = false;
   private closing: Promise<JobLogStats> | null = null;
   private failure: { error: unknown } | null = null;
@@ -101,7 +116,7 @@ export class JobLogWriter {
     this.pieceLength = Math.max(2, options.pieceLength ?? 64 * KiB);
     this.batchBytes = Math.max(1, options.batchBytes ?? 256 * KiB);
     this.maxAppendBytes = Math.max(this.batchBytes, options.maxAppendBytes ?? MiB);
-    this.flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 50);
+    this.flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 20);
     this.highWaterMark = Math.max(1, options.highWaterMark ?? this.maxAppendBytes);
     this.maxBytes = options.maxBytes ?? 100 * MiB;
     this.acceptedBytes = options.startBytes ?? 0;
@@ -118,17 +133,26 @@ export class JobLogWriter {
     if (this.masker.holding) for (const tail of this.masker.release(line)) this.accept(tail);
     const continues = line.continues ?? line.text.length >= this.pieceLength - 1;
     const text = this.masker.mask(line, continues);
-    if (text === "" && continues) return this.bufferedBytes < this.highWaterMark; // all held back for the next piece
-    for (const piece of splitPieces(text, this.maxLineLength)) {
-      this.accept({ at: line.at, attempt: line.attempt, step: line.step, stream: line.stream, text: piece });
+    if (text.length <= this.maxLineLength) {
+      // The common case, without the array of pieces; an empty piece was all held back for the next.
+      if (text !== "" || !continues) this.accept({ at: line.at, attempt: line.attempt, step: line.step, stream: line.stream, text });
+    } else {
+      for (const piece of splitPieces(text, this.maxLineLength)) {
+        this.accept({ at: line.at, attempt: line.attempt, step: line.step, stream: line.stream, text: piece });
+      }
     }
-    return this.bufferedBytes < this.highWaterMark;
+    return this.buffered < this.highWaterMark;
+  }
+
+  /** Bytes written but not yet handed to the store. */
+  get bufferedBytes(): number {
+    return this.buffered;
   }
 
   /** Resolves when write() may be called again without growing the buffer past highWaterMark. */
   drain(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure.error);
-    if (this.bufferedBytes < this.highWaterMark) return Promise.resolve();
+    if (this.buffered < this.highWaterMark) return Promise.resolve();
     this.due = true; // a producer is waiting: do not hold lines back for the timer
     this.pump();
     return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
@@ -136,10 +160,10 @@ export class JobLogWriter {
 
   /** Stores everything written so far (held-back piece tails excepted) and resolves when durable. */
   async flush(): Promise<void> {
-    while (!this.failure && (this.buffer.length > 0 || this.inFlight)) {
+    while (!this.failure && (this.buffer.length > 0 || this.inFlight.length > 0)) {
       this.due = true;
       this.pump();
-      await this.inFlight;
+      await this.inFlight[0];
     }
     if (this.failure) throw this.failure.error;
   }
@@ -187,52 +211,72 @@ export class JobLogWriter {
   private enqueue(line: LogLine, bytes: number): void {
     this.buffer.push(line);
     this.sizes.push(bytes);
-    this.bufferedBytes += bytes;
-    if (this.bufferedBytes >= this.batchBytes) this.pump();
-    else this.startTimer();
+    this.buffered += bytes;
+    if (this.buffered >= this.batchBytes) this.pump();
+    else if (this.inFlight.length === 0 && !this.timer) this.schedule(); // in flight: its completion pumps
   }
 
-  private startTimer(): void {
-    if (this.timer || this.due) return;
-    this.timer = setTimeout(() => {
+  /** Pumps at the next turn of the event loop, or when the interval since the last append ends. */
+  private schedule(): void {
+    if (this.timer) return;
+    // At most the interval, and the timer sends whatever the clock says then: a clock set back
+    // must not hold lines any longer.
+    const wait = Math.min(this.flushIntervalMs, this.lastAppendAt + this.flushIntervalMs - Date.now());
+    const fire = (): void => {
       this.timer = null;
-      this.due = true;
-      this.pump();
-    }, this.flushIntervalMs);
+      this.pump(true);
+    };
+    this.timer = wait > 0 ? { kind: "timeout", handle: setTimeout(fire, wait) } : { kind: "immediate", handle: setImmediate(fire) };
   }
 
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer?.kind === "timeout") clearTimeout(this.timer.handle);
+    else if (this.timer?.kind === "immediate") clearImmediate(this.timer.handle);
     this.timer = null;
   }
 
-  /** Starts the next append if none is in flight and the buffer should go now. */
-  private pump(): void {
-    if (this.inFlight || this.failure || this.buffer.length === 0) return;
-    if (!this.due && this.bufferedBytes < this.batchBytes) {
-      this.startTimer();
-      return;
+  /**
+   * Starts appends while the buffer should go now and fewer than MAX_IN_FLIGHT are in flight.
+   * `waited`: called by the timer, so the interval is over whatever the clock says now.
+   */
+  private pump(waited = false): void {
+    while (!this.failure && this.buffer.length > 0 && this.inFlight.length < MAX_IN_FLIGHT) {
+      const now = Date.now();
+      if (!this.due && this.buffered < this.batchBytes) {
+        if (this.inFlight.length > 0) return; // its completion pumps again
+        if (!waited && now - this.lastAppendAt < this.flushIntervalMs) {
+          this.schedule();
+          return;
+        }
+      }
+      this.start(now);
     }
+  }
+
+  private start(now: number): void {
     const { lines, bytes } = this.take();
     this.due = false;
+    this.lastAppendAt = now;
     this.clearTimer();
-    if (this.buffer.length > 0) {
-      if (this.bufferedBytes >= this.batchBytes) this.due = true;
-      else this.startTimer();
-    }
     this.releaseDrainWaiters();
-    this.inFlight = this.sink.append(this.jobId, lines).then(
+    const append: Promise<void> = this.sink.append(this.jobId, lines).then(
       () => {
         this.counts.lines += lines.length;
         this.counts.bytes += bytes;
-        this.inFlight = null;
+        this.landed(append);
         this.pump();
       },
       (error: unknown) => {
-        this.inFlight = null;
+        this.landed(append);
         this.fail(error, lines.length, bytes);
       },
     );
+    this.inFlight.push(append);
+  }
+
+  private landed(append: Promise<void>): void {
+    const index = this.inFlight.indexOf(append);
+    if (index !== -1) this.inFlight.splice(index, 1);
   }
 
   /** The oldest buffered lines, up to maxAppendBytes (at least one line). */
@@ -252,24 +296,30 @@ export class JobLogWriter {
       lines = this.buffer.splice(0, count);
       this.sizes.splice(0, count);
     }
-    this.bufferedBytes -= bytes;
+    this.buffered -= bytes;
     return { lines, bytes };
   }
 
   private releaseDrainWaiters(): void {
-    if (this.bufferedBytes >= this.highWaterMark || this.drainWaiters.length === 0) return;
+    if (this.buffered >= this.highWaterMark || this.drainWaiters.length === 0) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const waiter of waiters) waiter.resolve();
   }
 
   private fail(error: unknown, lostLines: number, lostBytes: number): void {
+    if (this.failure) {
+      // The other append in flight failed too (the store fails those queued behind a failure).
+      this.counts.discardedLines += lostLines;
+      this.counts.discardedBytes += lostBytes;
+      return;
+    }
     this.failure = { error };
     this.counts.discardedLines += lostLines + this.buffer.length;
-    this.counts.discardedBytes += lostBytes + this.bufferedBytes;
+    this.counts.discardedBytes += lostBytes + this.buffered;
     this.buffer = [];
     this.sizes = [];
-    this.bufferedBytes = 0;
+    this.buffered = 0;
     this.clearTimer();
     const waiters = this.drainWaiters;
     this.drainWaiters = [];

@@ -5,10 +5,13 @@
 // Contract:
 //  1. append(jobId, lines) numbers the lines after the job's last line (the first line of a job is 1)
 //     and resolves with the numbers given, once the lines are durable: a read after that, from any
-//     replica, sees them. Concurrent appends to one job get disjoint, gapless ranges. An empty batch
+//     replica, sees them. Concurrent appends to one job get disjoint, gapless ranges, in the order
+//     they were made through this store (a writer keeps two in flight and relies on it); one made
+//     while an earlier one of the job is pending may wait for it, and fail with it. An empty batch
 //     stores nothing and resolves with lastLine = the current count and firstLine = lastLine + 1.
 //  2. Lines come back exactly as appended (text, stream, step, attempt, time), already masked: a
-//     store never sees a secret, so it does no masking of its own.
+//     store never sees a secret, so it does no masking of its own. Text is well-formed UTF-16 (the
+//     writer makes it so); a lone surrogate may come back as U+FFFD.
 //  3. read(jobId, { afterLine, limit, maxBytes }) returns the lines numbered afterLine+1 … in order,
 //     at most `limit`, fewer only when the log has no more yet or when their text reached maxBytes
 //     (at least one line is returned if there is one). Starting in the middle of a stored batch works.

@@ -2,7 +2,9 @@
 // multi-line value (a tool may print one line of a key) and the base64 forms of values of 6+
 // characters (a value often appears base64-encoded, e.g. in an Authorization header), as GitHub
 // Actions does. Overlapping or adjacent occurrences become a single `***`, so no fragment of one
-// secret survives next to another.
+// secret survives next to another. A line is searched for all values at once, in one pass
+// (literal-search.ts); only a line that holds a secret is searched again, to mask it.
+import { LiteralSearch } from "./literal-search";
 
 const MASK = "***";
 const MIN_BASE64_LENGTH = 6;
@@ -18,8 +20,7 @@ export class SecretMasker {
   /** Unique values, longest first. */
   readonly values: readonly string[];
   private readonly byFirstChar = new Map<number, string[]>();
-  /** Matches any value: one regular-expression scan rules out most lines before the full search. */
-  private readonly anyValue: RegExp | null;
+  private readonly search: LiteralSearch | null;
 
   constructor(secrets: Iterable<string>) {
     const values = new Set<string>();
@@ -38,7 +39,7 @@ export class SecretMasker {
       if (list) list.push(value);
       else this.byFirstChar.set(first, [value]);
     }
-    this.anyValue = this.values.length === 0 ? null : new RegExp(this.values.map(escapeRegExp).join("|"));
+    this.search = this.values.length === 0 ? null : new LiteralSearch(this.values);
   }
 
   /** Length of the longest value masked: a stream must hold back fewer characters than this. */
@@ -47,27 +48,21 @@ export class SecretMasker {
   }
 
   maskLine(text: string): string {
-    if (this.anyValue === null || !this.anyValue.test(text)) return text;
+    // The test allocates nothing: most lines end there.
+    if (this.search === null || !this.search.test(text)) return text;
     return render(text, this.find(text, null), text.length).text;
   }
 
   /** Occurrences in `text`, merged; `carry` adds a run continued from earlier text at its start. */
   find(text: string, carry: number | null): Interval[] {
-    const found: Interval[] = [];
-    if (carry !== null) found.push({ start: 0, end: carry, continued: true });
-    for (const value of this.values) {
-      for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) {
-        found.push({ start: at, end: at + value.length, continued: false });
-      }
-    }
-    if (found.length <= 1) return found;
-    found.sort((a, b) => a.start - b.start || Number(b.continued) - Number(a.continued));
     const merged: Interval[] = [];
-    for (const interval of found) {
+    if (carry !== null) merged.push({ start: 0, end: carry, continued: true });
+    // Occurrences come by increasing start, so each either extends the last run or starts one.
+    this.search?.forEach(text, (start, end) => {
       const last = merged[merged.length - 1];
-      if (last && interval.start <= last.end) last.end = Math.max(last.end, interval.end);
-      else merged.push({ ...interval });
-    }
+      if (last && start <= last.end) last.end = Math.max(last.end, end);
+      else merged.push({ start, end, continued: false });
+    });
     return merged;
   }
 
@@ -142,10 +137,6 @@ function render(text: string, intervals: Interval[], cut: number): { text: strin
     position = interval.end;
   }
   return { text: out + text.slice(position, cut), carry: null };
-}
-
-function escapeRegExp(value: string): string {
-  return value.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 function startsWithAt(value: string, text: string, start: number): boolean {

@@ -2,7 +2,7 @@
 import { runCli } from "../cli/main";
 import { colorsEnabled, palette } from "../cli/output/colors";
 import { LocalExecutor, pruneExpiredArtifacts } from "../executors/local";
-import { openAdmin } from "./admin";
+import { migrateDatabase, openAdmin } from "./admin";
 import { createLogger } from "./logger";
 import { startServer } from "./serve";
 
@@ -13,12 +13,13 @@ const exitCode = await runCli(process.argv.slice(2), {
   errorColors: palette(colorsEnabled(process.stderr)),
   env: process.env,
   cwd: process.cwd(),
-  createLocalExecutor: (settings) => new LocalExecutor({ ...settings, announceUnusedContainers: false }),
+  createLocalExecutor: (settings) => new LocalExecutor({ ...settings, announceUnusedContainers: false, hostEnvironment: "all" }),
   pruneArtifacts: async (dir, now) => {
     await pruneExpiredArtifacts(dir, now);
   },
   startServer: (config) => startServer(config, createLogger(config.logLevel)),
   openAdmin: (config) => openAdmin(config, (text) => process.stderr.write(`warning: ${text}\n`)),
+  migrate: (config) => migrateDatabase(config),
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

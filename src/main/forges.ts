@@ -1,5 +1,6 @@
 // Which Forge serves a repository, built from its stored (sealed) credentials, and where its code
 // is cloned from. Cached per repository; main/ is the only place that knows the implementations.
+import { INTERNAL_FORGE, normalizeInternalEvent } from "../app/internal-events";
 import type { WorkspaceSource } from "../executors/executor";
 import type { Forge, NormalizedEvent } from "../forges";
 import { GithubForge, normalizeGithubEvent, type GithubCredentials } from "../forges/github";
@@ -64,6 +65,8 @@ export function normalizeEvent(forge: string, event: string, payload: unknown): 
       return normalizeGithubEvent(event, payload);
     case "gitlab":
       return normalizeGitlabEvent(event, payload);
+    case INTERNAL_FORGE:
+      return normalizeInternalEvent(event, payload);
     default:
       return { kind: "ignored", reason: `no webhooks for forge '${forge}'` };
   }

@@ -16,6 +16,13 @@ export interface QueueAdapterOptions {
   workspaceFor(job: QueueJob): Promise<WorkspaceSource>;
   /** Jobs whose stop was requested but whose notification this replica may have missed. */
   stop(jobIds: number[]): void;
+  /**
+   * The job reached its final status after its log writer closed (the dispatcher closes the log
+   * first): live log readers may end (LogHub.finish). Not called when the job goes back to the queue.
+   */
+  logFinished?(jobId: number): void;
+  /** Every outcome the executor reported, recorded or not (for metrics). */
+  onOutcome?(outcome: ExecutorOutcome): void;
 }
 
 export class StoreSchedulerQueue implements SchedulerQueue {
@@ -42,14 +49,16 @@ export class StoreSchedulerQueue implements SchedulerQueue {
   async finish(jobId: number, owner: string, outcome: ExecutorOutcome): Promise<boolean> {
     const row = this.leased.get(jobId);
     this.leased.delete(jobId);
+    this.options.onOutcome?.(outcome);
     const result = await this.options.queue.finishJob(jobId, owner, toQueueOutcome(outcome, row));
     // Fail-fast siblings in result.stop were announced on CANCEL_CHANNEL by the store.
+    if (result.accepted && !result.retried) this.options.logFinished?.(jobId);
     return result.accepted;
   }
 
   async requeue(jobId: number, owner: string): Promise<void> {
     this.leased.delete(jobId);
-    await this.options.queue.requeue(jobId, { owner });
+    if ((await this.options.queue.requeue(jobId, { owner })) === "cancelled") this.options.logFinished?.(jobId);
   }
 
   async context(job: LeasedJob): Promise<JobContext> {

@@ -1,5 +1,6 @@
 // Composition root of `gust serve`: database, migrations, stores, forges, the delivery worker, the
-// dispatcher on the local executor, the log hub and the HTTP app — and their orderly shutdown.
+// schedule ticker, manual triggers, the dispatcher on the local executor, the log hub and the HTTP
+// app — and their orderly shutdown.
 import { mkdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -8,6 +9,8 @@ import { serve as serveHttp, type ServerType } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { DeliveryWorker } from "../app/delivery-worker";
+import type { DeliveryProcessorDeps } from "../app/process-delivery";
+import { triggerPipeline } from "../app/trigger-pipeline";
 import type { GustConfig } from "../config";
 import { LocalExecutor } from "../executors/local";
 import { createHttpApp, createMetrics } from "../http";
@@ -15,16 +18,22 @@ import { DatabaseLogStore } from "../logs/database-log-store";
 import { LogHub } from "../logs/log-hub";
 import { Dispatcher } from "../scheduler/dispatcher";
 import { LeaseReconciler } from "../scheduler/lease-reconciler";
+import { ScheduleTicker } from "../scheduler/schedule-ticker";
 import {
+  ApiTokensStore,
   applyMigrations,
   DeliveriesStore,
   JobQueue,
   openDatabase,
   PipelinesStore,
   RepositoriesStore,
+  ScheduleTicksStore,
   Sealer,
   StepsStore,
 } from "../store";
+import { apiDeps } from "./api-wiring";
+import { ensureCliToken } from "./cli-token";
+import { startForgeReporter } from "./forge-reporter-wiring";
 import { Forges, normalizeEvent, workspaceFor } from "./forges";
 import { masterKey } from "./master-key";
 import { databaseWakeups, HubJobLogs, StoreSchedulerQueue } from "./scheduler-adapters";
@@ -50,22 +59,39 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
   const queue = new JobQueue(database);
   const steps = new StepsStore(database);
   const forges = new Forges(repositories, (line) => logger.info({ forge: "local" }, line));
-  const metrics = createMetrics();
+  const metrics = createMetrics({ queueDepth: () => queue.queuedCount() });
 
-  const worker = new DeliveryWorker({
-    deps: {
-      normalize: normalizeEvent,
-      findRepository: (forge, fullName) => repositories.findRepository(forge, fullName),
-      getRepository: (id) => repositories.getRepository(id),
-      forgeFor: (repository) => forges.forgeFor(repository as Parameters<Forges["forgeFor"]>[0]),
-      createPipeline: (input) => pipelines.createPipeline(input),
-      markDelivery: (id, status, detail) => deliveries.markDelivery(id, status, detail),
-      warn: (message) => logger.warn(message),
+  const processor: DeliveryProcessorDeps = {
+    normalize: normalizeEvent,
+    findRepository: (forge, fullName) => repositories.findRepository(forge, fullName),
+    getRepository: (id) => repositories.getRepository(id),
+    forgeFor: (repository) => forges.forgeFor(repository as Parameters<Forges["forgeFor"]>[0]),
+    createPipeline: (input) => pipelines.createPipeline(input),
+    markDelivery: (id, status, detail) => deliveries.markDelivery(id, status, detail),
+    // Older runs' running jobs are stopped by their dispatchers, told through CANCEL_CHANNEL.
+    cancelInProgress: (pipelineId) => queue.cancelInProgress(pipelineId),
+    onEvent: (event, repository) => {
+      // A push to the default branch may change the schedules.
+      const { context } = event;
+      if (context.event === "push" && context.branch !== undefined && context.branch === event.repo.defaultBranch) void ticker.refreshRepository(repository.id);
     },
+    warn: (message) => logger.warn(message),
+  };
+  const worker = new DeliveryWorker({
+    deps: processor,
     load: async (id) => deliveries.getDelivery(id),
     pending: (limit) => deliveries.pendingDeliveries(limit),
     onResult: (delivery, result) => logger.info({ delivery: delivery.id, result: result.status, ...("reason" in result ? { reason: result.reason } : {}) }, "delivery processed"),
     onError: (error, delivery) => logger.warn({ err: error, delivery: typeof delivery === "number" ? delivery : delivery.id }, "delivery processing failed; will retry"),
+  });
+  const ticker = new ScheduleTicker({
+    listRepositories: () => repositories.listRepositories(),
+    forgeFor: processor.forgeFor,
+    ticks: new ScheduleTicksStore(database),
+    recordDelivery: (delivery) => deliveries.recordDelivery(delivery),
+    handOff: (id) => worker.enqueue(id),
+    warn: (message) => logger.warn(message),
+    refreshIntervalMs: config.scheduleRefreshMs,
   });
 
   const hub = new LogHub({ store: new DatabaseLogStore(database.db), bus: database, onError: (error) => logger.warn({ err: error }, "log fan-out error") });
@@ -77,8 +103,14 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     steps,
     repositories,
     ...(config.globalMaxJobs !== undefined ? { globalLimit: config.globalMaxJobs } : {}),
-    workspaceFor: async (job) => workspaceFor((await repositories.getRepository(job.repositoryId)) ?? job.repository, job.pipeline.sha),
+    // The lease brought the repository's settings along.
+    workspaceFor: async (job) => workspaceFor(job.repository, job.pipeline.sha),
     stop: (jobIds) => jobIds.forEach((jobId) => void dispatcher?.cancel(jobId)),
+    onOutcome: (outcome) => {
+      metrics.jobDuration.observe({ executor: executor.name, result: outcome.status }, outcome.durationMs / 1000);
+      if (outcome.status === "error") metrics.executorErrors.inc({ executor: executor.name, code: outcome.error?.code ?? "unknown" });
+    },
+    logFinished: (jobId) => void hub.finish(jobId).catch((error: unknown) => logger.warn({ err: error, job: jobId }, "could not end the live log of a finished job")),
   });
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   dispatcher = new Dispatcher({
@@ -104,7 +136,8 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
           payload: delivery.payload,
           ...(delivery.repositoryId !== undefined ? { repositoryId: delivery.repositoryId } : {}),
         });
-        if (result.status === "created") worker.enqueue(result.id);
+        // The row as stored: the worker need not read it back.
+        if (result.status === "created") worker.enqueue(result.id, { id: result.id, forge: delivery.forge, event: delivery.event, payload: delivery.payload, repositoryId: delivery.repositoryId ?? null });
         return { status: result.status };
       },
       async secretsFor(forge, repositoryId) {
@@ -122,6 +155,21 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     metrics,
     logger,
     webhookBodyLimit: config.webhookBodyLimit,
+    api: apiDeps({
+      database,
+      repositories,
+      pipelines,
+      queue,
+      hub,
+      trigger: (repositoryId, request) =>
+        triggerPipeline(repositoryId, request, {
+          getRepository: processor.getRepository,
+          forgeFor: processor.forgeFor,
+          recordDelivery: (delivery) => deliveries.recordDelivery(delivery),
+          processor,
+          retryLater: (id) => worker.enqueue(id),
+        }),
+    }),
   });
 
   const reconciler = new LeaseReconciler({
@@ -141,8 +189,13 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
   // Before leasing: a run left by a dead process is stopped before its job can start again.
   await reconciler.start();
   await dispatcher.start();
+  const forgeReporter = await startForgeReporter({ database, forges, publicUrl: config.publicUrl, owner, logger });
   const resumed = await worker.resume();
   if (resumed > 0) logger.info({ deliveries: resumed }, "processing deliveries stored before the last stop");
+  // Not awaited: reading every repository's schedules must not hold up the server's start.
+  void ticker.start();
+  const cliToken = await ensureCliToken(config, new ApiTokensStore(database));
+  if (cliToken.path) logger.info({ path: cliToken.path }, cliToken.written ? "wrote an admin API token for the gust CLI on this machine" : "the gust CLI on this machine uses the API token in this file");
   const server = await listen(app.fetch, config);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -154,9 +207,12 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     async stop() {
       draining = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ticker.stop();
       await worker.stop();
       await reconciler.stop();
       await dispatcher.drain(config.shutdownGraceMs);
+      // After the drain: the statuses of the jobs that just finished are flushed to the forges.
+      await forgeReporter.stop(5_000);
       await hub.close();
       await executor.close();
       await database.close();

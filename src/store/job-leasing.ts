@@ -86,7 +86,7 @@ export async function leasedJobs(tx: Db, ids: number[]): Promise<LeasedJob[]> {
         sha: pipelines.sha,
         fromFork: pipelines.fromFork,
       },
-      repository: { id: repositories.id, forge: repositories.forge, fullName: repositories.fullName, apiUrl: repositories.apiUrl },
+      repository: { id: repositories.id, forge: repositories.forge, fullName: repositories.fullName, apiUrl: repositories.apiUrl, settings: repositories.settings },
     })
     .from(jobs)
     .innerJoin(pipelines, eq(pipelines.id, jobs.pipelineId))

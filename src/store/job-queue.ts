@@ -37,7 +37,8 @@ export interface LeasedJob {
   leaseExpiresAt: Date;
   spec: PlannedJob;
   pipeline: { id: number; number: number; name: string; file: string; event: string; ref: string; branch: string | null; tag: string | null; sha: string; fromFork: boolean };
-  repository: { id: number; forge: string; fullName: string; apiUrl: string | null };
+  /** `settings` (the clone URL among them) too: the workspace is made without reading the repository again. */
+  repository: { id: number; forge: string; fullName: string; apiUrl: string | null; settings: unknown };
 }
 
 export interface HeartbeatResult {
@@ -134,6 +135,12 @@ export class JobQueue {
                        for update skip locked)`);
       return leasedJobs(tx, ids);
     });
+  }
+
+  /** Jobs runnable now and waiting for a lease, across all replicas. */
+  async queuedCount(): Promise<number> {
+    const [row] = await run(() => this.db.select({ count: sql<number>`count(*)::int` }).from(jobs).where(eq(jobs.status, "queued")));
+    return row?.count ?? 0;
   }
 
   /** Extends the leases `owner` still holds. */

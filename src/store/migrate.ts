@@ -9,9 +9,10 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/node-postgres";
 import { migrate as migratePostgres } from "drizzle-orm/node-postgres/migrator";
+import { sql } from "drizzle-orm";
 import { StoreError } from "../errors";
 import type { Database } from "./database";
-import { toStoreError } from "./transaction";
+import { rowsOf, toStoreError } from "./transaction";
 
 /** Any 64-bit number unique to this purpose among the advisory locks Gust takes. */
 const MIGRATION_LOCK = 7_301_946_203;
@@ -70,4 +71,12 @@ export function findMigrationsFolder(from: string = dirname(fileURLToPath(import
     retryable: false,
     code: "migrations_missing",
   });
+}
+
+/** How many migrations the database has had applied (drizzle's journal); 0 before the first. */
+export async function appliedMigrationCount(database: Database): Promise<number> {
+  const [journal] = await rowsOf<{ present: boolean }>(database.db, sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`);
+  if (!journal?.present) return 0;
+  const [row] = await rowsOf<{ count: number }>(database.db, sql`select count(*)::int as count from drizzle.__drizzle_migrations`);
+  return row?.count ?? 0;
 }

@@ -54,3 +54,22 @@ describe("gust repo and gust secret", () => {
     }
   }, 120_000);
 });
+
+describe("gust migrate", () => {
+  it("applies the migrations once, then finds the database up to date", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "gust-migrate-"));
+    try {
+      const env = { DATABASE_URL: "", GUST_DATABASE_URL: "" };
+      const first = await gust(["migrate", "--data-dir", dataDir], { env });
+      expect(first.code, first.stderr).toBe(0);
+      const applied = /applied (\d+) migrations? \((\d+) in all\)/.exec(first.stdout);
+      expect(applied, first.stdout).not.toBeNull();
+      expect(Number(applied![1])).toBe(Number(applied![2]));
+      const second = await gust(["migrate", "--data-dir", dataDir], { env });
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toContain(`already up to date (${applied![2]} in all)`);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

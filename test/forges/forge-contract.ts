@@ -1,4 +1,4 @@
-// The forge contract (src/forges/forge.ts, points 2–4) as a vitest suite every Forge runs:
+// The forge contract (src/forges/forge.ts, points 2–4, 7 and 8) as a vitest suite every Forge runs:
 // describeForgeContract("github", async () => harness). GitHub and GitLab run against their
 // loopback stand-ins, local against a temporary git repository.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,10 @@ export interface ForgeHarness {
   repo: string;
   /** Makes a commit with exactly these files (on top of `parent`) and returns its sha. */
   commit(files: Record<string, string>, parent?: string): Promise<string>;
+  /** Creates or moves a branch to a commit. */
+  setBranch(name: string, sha: string): Promise<void>;
+  /** A lightweight tag, or an annotated one (a tag object with this message) when `message` is given. */
+  setTag(name: string, sha: string, message?: string): Promise<void>;
   /** Opens a pull/merge request that brings `head` onto `base`; returns its number. */
   openReview(base: string, head: string): Promise<number>;
   /** What the forge shows on the commit: one entry per visible check run / status. */
@@ -112,6 +116,57 @@ export function describeForgeContract(name: string, setup: () => Promise<ForgeHa
       it("lists nothing at a commit without pipeline files", async () => {
         const bare = await h.commit({ "README.md": "# none\n" }, second);
         expect(await h.forge.listPipelineFiles(h.repo, bare)).toEqual([]);
+      });
+    });
+
+    describe("refs", () => {
+      beforeAll(async () => {
+        await h.setBranch("main", second);
+        await h.setBranch("feature/login", first);
+        await h.setTag("v1.0.0", first);
+        await h.setTag("v2.0.0", second, "Release 2.0.0");
+        await h.setBranch("both", first);
+        await h.setTag("both", second);
+      });
+
+      it("resolves a branch by its name and by its full ref, slashes included", async () => {
+        expect(await h.forge.resolveRef(h.repo, "main")).toEqual({ sha: second, ref: "refs/heads/main", branch: "main" });
+        expect(await h.forge.resolveRef(h.repo, "refs/heads/main")).toEqual({ sha: second, ref: "refs/heads/main", branch: "main" });
+        expect(await h.forge.resolveRef(h.repo, "feature/login")).toEqual({ sha: first, ref: "refs/heads/feature/login", branch: "feature/login" });
+      });
+
+      it("resolves lightweight and annotated tags to the commit they tag", async () => {
+        expect(await h.forge.resolveRef(h.repo, "v1.0.0")).toEqual({ sha: first, ref: "refs/tags/v1.0.0", tag: "v1.0.0" });
+        expect(await h.forge.resolveRef(h.repo, "v2.0.0")).toEqual({ sha: second, ref: "refs/tags/v2.0.0", tag: "v2.0.0" });
+        expect(await h.forge.resolveRef(h.repo, "refs/tags/v2.0.0")).toEqual({ sha: second, ref: "refs/tags/v2.0.0", tag: "v2.0.0" });
+      });
+
+      it("looks a bare name up as a branch before a tag; a full ref says which", async () => {
+        expect(await h.forge.resolveRef(h.repo, "both")).toEqual({ sha: first, ref: "refs/heads/both", branch: "both" });
+        expect(await h.forge.resolveRef(h.repo, "refs/tags/both")).toEqual({ sha: second, ref: "refs/tags/both", tag: "both" });
+      });
+
+      it("resolves a commit by its full or abbreviated sha", async () => {
+        expect(await h.forge.resolveRef(h.repo, first)).toEqual({ sha: first, ref: first });
+        expect(await h.forge.resolveRef(h.repo, second.slice(0, 12))).toEqual({ sha: second, ref: second });
+      });
+
+      it("rejects what names no branch, tag or commit with a non-retryable forge_not_found", async () => {
+        for (const ref of ["no-such-branch", "refs/heads/no-such-branch", "refs/tags/feature/login", "0123456789abcdef0123456789abcdef01234567", "a..b", "-rf"]) {
+          const error = await h.forge.resolveRef(h.repo, ref).catch((caught: unknown) => caught);
+          expect(error, ref).toBeInstanceOf(ForgeError);
+          expect(error, ref).toMatchObject({ retryable: false, code: "forge_not_found" });
+        }
+      });
+
+      it("names the default branch", async () => {
+        expect(await h.forge.defaultBranch(h.repo)).toBe("main");
+      });
+
+      it("rejects refs and the default branch of a repository that does not exist", async () => {
+        const missing = h.repo.replace(/[^/]+$/, "no-such-repository");
+        await expect(h.forge.resolveRef(missing, "main")).rejects.toMatchObject({ retryable: false, code: "forge_not_found" });
+        await expect(h.forge.defaultBranch(missing)).rejects.toMatchObject({ retryable: false, code: "forge_not_found" });
       });
     });
 

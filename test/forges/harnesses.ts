@@ -35,6 +35,12 @@ export async function createGithubHarness(options: Partial<GithubForgeOptions> =
     async commit(files, parent) {
       return repository.commit(files, parent);
     },
+    async setBranch(name, sha) {
+      api.setBranch(GITHUB_REPO, name, sha);
+    },
+    async setTag(name, sha, message) {
+      api.setTag(GITHUB_REPO, name, sha, message);
+    },
     async openReview(base, head) {
       const number = ++pulls;
       api.addPullRequest(GITHUB_REPO, { number, baseSha: base, headSha: head });
@@ -81,6 +87,12 @@ export async function createGitlabHarness(): Promise<ForgeHarness & { api: Gitla
     async commit(files, parent) {
       return project.commit(files, parent);
     },
+    async setBranch(name, sha) {
+      api.setBranch(GITLAB_PROJECT, name, sha);
+    },
+    async setTag(name, sha, message) {
+      api.setTag(GITLAB_PROJECT, name, sha, message);
+    },
     async openReview(base, head) {
       const iid = ++mergeRequests;
       api.addMergeRequest(GITLAB_PROJECT, { iid, baseSha: base, headSha: head });
@@ -97,7 +109,13 @@ export async function createGitlabHarness(): Promise<ForgeHarness & { api: Gitla
 }
 
 /** A temporary repository; commits are made with plumbing so each has exactly the given files. */
-export function createGitRepository(): { dir: string; commit(files: Record<string, string>, parent?: string): string; remove(): void } {
+export function createGitRepository(): {
+  dir: string;
+  commit(files: Record<string, string>, parent?: string): string;
+  setBranch(name: string, sha: string): void;
+  setTag(name: string, sha: string, message?: string): void;
+  remove(): void;
+} {
   const dir = mkdtempSync(path.join(tmpdir(), "gust-forge-local-"));
   const env = {
     ...process.env,
@@ -125,6 +143,8 @@ export function createGitRepository(): { dir: string; commit(files: Record<strin
       git(["update-ref", "refs/heads/main", sha]);
       return sha;
     },
+    setBranch: (name, sha) => void git(["update-ref", `refs/heads/${name}`, sha]),
+    setTag: (name, sha, message) => void (message === undefined ? git(["update-ref", `refs/tags/${name}`, sha]) : git(["tag", "-f", "-a", "-m", message, name, sha])),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -138,6 +158,12 @@ export async function createLocalHarness(): Promise<ForgeHarness & { forge: Loca
     showsLogTail: true,
     async commit(files, parent) {
       return repository.commit(files, parent);
+    },
+    async setBranch(name, sha) {
+      repository.setBranch(name, sha);
+    },
+    async setTag(name, sha, message) {
+      repository.setTag(name, sha, message);
     },
     async openReview() {
       return 1;

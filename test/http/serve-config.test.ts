@@ -47,6 +47,8 @@ describe("defaults", () => {
       gitlabWebhookSecrets: [],
       logLevel: "info",
       shutdownGraceMs: 30_000,
+      leaseTimeoutMs: 60_000,
+      scheduleRefreshMs: 300_000,
     });
   });
 

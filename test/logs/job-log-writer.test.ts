@@ -65,58 +65,121 @@ describe("JobLogWriter", () => {
     expect(() => writer.write(line("late"))).toThrow(/after close/);
   });
 
-  it("appends when the batch is full, with at most one append in flight", async () => {
+  it("appends when the batch is full, with at most two appends in flight, in order", async () => {
     const sink = new ManualSink();
     const writer = new JobLogWriter(1, sink, { batchBytes: 100, maxAppendBytes: 100, flushIntervalMs: 60_000 });
-    for (let i = 0; i < 50; i++) writer.write(line("123456789")); // 10 bytes each
-    expect(sink.calls.length).toBe(1);
-    expect(sink.calls[0]!.lines.length).toBe(10);
+    for (let i = 0; i < 50; i++) writer.write(line(`${i}`.padStart(9, "0"))); // 10 bytes each
+    // One batch being written, the next prepared meanwhile; the rest waits.
+    expect(sink.calls.map((c) => c.lines.length)).toEqual([10, 10]);
     await sink.complete();
-    expect(sink.calls.length).toBe(2);
+    expect(sink.calls.length).toBe(3);
     while (sink.calls.some((c) => c.resolve !== noop)) await sink.complete();
     const closed = writer.close();
     await settle();
     while (sink.calls.some((c) => c.resolve !== noop)) await sink.complete();
     expect((await closed).lines).toBe(50);
-    expect(sink.maxInFlight).toBe(1);
+    expect(sink.maxInFlight).toBe(2);
     for (const call of sink.calls) expect(call.lines.length).toBeLessThanOrEqual(10);
-    expect(sink.calls.flatMap((c) => c.lines).length).toBe(50);
+    expect(sink.calls.flatMap((c) => c.lines.map((l) => Number(l.text)))).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it("starts a second append only for a full batch", async () => {
+    const sink = new ManualSink();
+    const writer = new JobLogWriter(1, sink, { batchBytes: 100, flushIntervalMs: 0 });
+    writer.write(line("first"));
+    await settle();
+    writer.write(line("second"));
+    await settle();
+    expect(sink.calls.length).toBe(1); // a partial batch waits for the append in flight
+    await sink.complete();
+    expect(sink.calls.map((c) => c.lines.map((l) => l.text))).toEqual([["first"], ["second"]]);
+    await sink.complete();
+    await expect(writer.close()).resolves.toMatchObject({ lines: 2 });
   });
 
   it("takes what piled up during a slow append in one larger append, up to maxAppendBytes", async () => {
     const sink = new ManualSink();
     const writer = new JobLogWriter(1, sink, { batchBytes: 100, maxAppendBytes: 300, highWaterMark: 1000, flushIntervalMs: 60_000 });
     for (let i = 0; i < 60; i++) writer.write(line("123456789"));
-    expect(sink.calls.map((c) => c.lines.length)).toEqual([10]);
+    expect(sink.calls.map((c) => c.lines.length)).toEqual([10, 10]);
     await sink.complete();
-    expect(sink.calls.map((c) => c.lines.length)).toEqual([10, 30]);
+    expect(sink.calls.map((c) => c.lines.length)).toEqual([10, 10, 30]);
     await sink.complete();
-    expect(sink.calls.map((c) => c.lines.length)).toEqual([10, 30, 20]);
+    expect(sink.calls.map((c) => c.lines.length)).toEqual([10, 10, 30, 10]);
+    await sink.complete();
     await sink.complete();
     await expect(writer.close()).resolves.toMatchObject({ lines: 60 });
   });
 
-  it("appends lines that waited flushIntervalMs, without waiting for a full batch", async () => {
+  it("appends a lone line at the next turn of the event loop, and a burst written at once as one batch", async () => {
+    const sink = new ManualSink();
+    const writer = new JobLogWriter(1, sink, { flushIntervalMs: 0 });
+    writer.write(line("lone"));
+    expect(sink.calls.length).toBe(0); // not before the writer's caller is done with this turn
+    await settle();
+    expect(sink.calls.map((c) => c.lines.map((l) => l.text))).toEqual([["lone"]]);
+    // While that append is in flight, lines pile up and go together when it completes.
+    for (let i = 0; i < 5; i++) writer.write(line(`burst ${i}`));
+    await settle();
+    expect(sink.calls.length).toBe(1);
+    await sink.complete();
+    expect(sink.calls.map((c) => c.lines.length)).toEqual([1, 5]);
+    await sink.complete();
+    await expect(writer.close()).resolves.toMatchObject({ lines: 6 });
+  });
+
+  it("spaces partial batches by flushIntervalMs, but never holds back a full batch or a line after a quiet spell", async () => {
+    vi.useFakeTimers();
+    const sink = new ManualSink();
+    const writer = new JobLogWriter(1, sink, { flushIntervalMs: 50, batchBytes: 100 });
+    writer.write(line("one"));
+    vi.advanceTimersByTime(0);
+    expect(sink.calls.length).toBe(1);
+    sink.calls[0]!.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    // The first append started at 0: a partial batch waits until 50.
+    writer.write(line("two"));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(sink.calls.length).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sink.calls.map((c) => c.lines.map((l) => l.text))).toEqual([["one"], ["two"]]);
+    // A line written while that append is in flight: the append completes at once, the line still
+    // waits for the interval since "two" started.
+    writer.write(line("three"));
+    sink.calls[1]!.resolve();
+    await vi.advanceTimersByTimeAsync(49);
+    expect(sink.calls.length).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sink.calls.map((c) => c.lines.map((l) => l.text))).toEqual([["one"], ["two"], ["three"]]);
+    sink.calls[2]!.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    // A full batch goes at once, interval or not.
+    for (let i = 0; i < 10; i++) writer.write(line("123456789"));
+    expect(sink.calls.length).toBe(4);
+    sink.calls[3]!.resolve();
+    // After a quiet spell a line goes at the next turn again.
+    await vi.advanceTimersByTimeAsync(60);
+    writer.write(line("late"));
+    vi.advanceTimersByTime(0);
+    expect(sink.calls.map((c) => c.lines.length)).toEqual([1, 1, 1, 10, 1]);
+    sink.calls[4]!.resolve();
+    await expect(writer.close()).resolves.toMatchObject({ lines: 14 });
+  });
+
+  it("holds a line no longer than flushIntervalMs when the clock is set back", async () => {
     vi.useFakeTimers();
     const sink = new ManualSink();
     const writer = new JobLogWriter(1, sink, { flushIntervalMs: 50 });
     writer.write(line("one"));
-    vi.advanceTimersByTime(49);
-    expect(sink.calls.length).toBe(0);
-    writer.write(line("two"));
-    vi.advanceTimersByTime(1);
-    expect(sink.calls.length).toBe(1);
-    expect(sink.calls[0]!.lines.map((l) => l.text)).toEqual(["one", "two"]);
-    // Lines written while that append is in flight go when it completes, once they are due.
-    writer.write(line("three"));
-    vi.advanceTimersByTime(50);
-    expect(sink.calls.length).toBe(1);
+    vi.advanceTimersByTime(0);
     sink.calls[0]!.resolve();
     await vi.advanceTimersByTimeAsync(0);
-    expect(sink.calls.length).toBe(2);
-    expect(sink.calls[1]!.lines.map((l) => l.text)).toEqual(["three"]);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    writer.write(line("two"));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(sink.calls.map((c) => c.lines.map((l) => l.text))).toEqual([["one"], ["two"]]);
     sink.calls[1]!.resolve();
-    await expect(writer.close()).resolves.toMatchObject({ lines: 3 });
+    await expect(writer.close()).resolves.toMatchObject({ lines: 2 });
   });
 
   it("signals backpressure and resolves drain() once the buffer was taken", async () => {
@@ -124,9 +187,9 @@ describe("JobLogWriter", () => {
     const writer = new JobLogWriter(1, sink, { batchBytes: 100, maxAppendBytes: 100, highWaterMark: 100, flushIntervalMs: 60_000 });
     let accepted = 0;
     while (writer.write(line("123456789"))) accepted++;
-    // The first 100 bytes went to the sink at once; the next 100 fill the buffer.
-    expect(accepted).toBe(19);
-    expect(sink.calls.length).toBe(1);
+    // Two batches of 100 bytes went to the sink at once; the next 100 fill the buffer.
+    expect(accepted).toBe(29);
+    expect(sink.calls.length).toBe(2);
     let drained = false;
     const drain = writer.drain().then(() => (drained = true));
     await settle();
@@ -134,12 +197,44 @@ describe("JobLogWriter", () => {
     await sink.complete();
     await drain;
     expect(drained).toBe(true);
-    expect(sink.calls.length).toBe(2);
+    expect(sink.calls.length).toBe(3);
     while (sink.calls.some((c) => c.resolve !== noop)) await sink.complete();
     const closed = writer.close();
     await settle();
     while (sink.calls.some((c) => c.resolve !== noop)) await sink.complete();
-    expect((await closed).lines).toBe(20);
+    expect((await closed).lines).toBe(30);
+  });
+
+  it("keeps a drain()-awaiting producer within highWaterMark of a slow store, in batches that grow to maxAppendBytes", async () => {
+    const batches: number[] = [];
+    let stored = 0;
+    // Each append takes a few turns of the event loop, like a database round trip.
+    const slow: LogAppender = {
+      async append(_jobId, lines) {
+        for (let i = 0; i < 3; i++) await settle();
+        batches.push(lines.reduce((sum, l) => sum + l.text.length + 1, 0));
+        const firstLine = stored + 1;
+        stored += lines.length;
+        return { firstLine, lastLine: stored };
+      },
+    };
+    const options = { batchBytes: 16 * 1024, maxAppendBytes: 64 * 1024, highWaterMark: 64 * 1024, flushIntervalMs: 0 };
+    const writer = new JobLogWriter(1, slow, options);
+    let peak = 0;
+    let written = 0;
+    for (let i = 0; written < 4 * 1024 * 1024; i++) {
+      const text = `line ${i} ${"x".repeat(i % 150)}`;
+      written += text.length + 1;
+      if (!writer.write(line(text))) await writer.drain();
+      peak = Math.max(peak, writer.bufferedBytes);
+    }
+    const stats = await writer.close();
+    expect(stats.bytes).toBe(written);
+    expect(peak).toBeLessThan(options.highWaterMark + 200);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(options.maxAppendBytes);
+    // Under load the batches are far larger than a full batch's threshold.
+    const large = batches.filter((bytes) => bytes > options.maxAppendBytes / 2).length;
+    expect(large / batches.length).toBeGreaterThan(0.9);
   });
 
   it("cuts long lines at maxLineLength, never inside a surrogate pair", async () => {
@@ -257,17 +352,16 @@ describe("JobLogWriter", () => {
     const sink = new ManualSink();
     const errors: unknown[] = [];
     const writer = new JobLogWriter(1, sink, { batchBytes: 20, maxAppendBytes: 20, highWaterMark: 20, onError: (error) => errors.push(error) });
-    writer.write(line("123456789"));
-    writer.write(line("123456789")); // 20 bytes: appended
-    writer.write(line("123456789"));
-    writer.write(line("123456789")); // buffered, at the high-water mark
+    for (let i = 0; i < 6; i++) writer.write(line("123456789")); // two appends of 20 bytes, 20 buffered
+    expect(sink.calls.length).toBe(2);
     const drain = writer.drain();
     const boom = new Error("database went away");
     sink.calls[0]!.reject(boom);
     await expect(drain).rejects.toBe(boom);
+    sink.calls[1]!.reject(boom); // as the database store fails an append queued behind a failed one
     expect(writer.write(line("more"))).toBe(true);
     await expect(writer.close()).rejects.toBe(boom);
     expect(errors).toEqual([boom]);
-    expect(writer.stats).toEqual({ lines: 0, bytes: 0, discardedLines: 5, discardedBytes: 45, truncated: false });
+    expect(writer.stats).toEqual({ lines: 0, bytes: 0, discardedLines: 7, discardedBytes: 65, truncated: false });
   });
 });

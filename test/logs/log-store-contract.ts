@@ -127,6 +127,13 @@ export function logStoreContract(name: string, open: () => Promise<LogStoreHarne
       }
     });
 
+    it("numbers concurrent appends of one job in the order they were made", async () => {
+      const job = await harness.createJob();
+      const results = await Promise.all(Array.from({ length: 20 }, (_, k) => store.append(job, texts(1 + (k % 3), `o${k}-`))));
+      for (let k = 1; k < results.length; k++) expect(results[k]!.firstLine).toBe(results[k - 1]!.lastLine + 1);
+      expect(results[0]!.firstLine).toBe(1);
+    });
+
     it("reads long logs page by page with nothing lost or repeated", async () => {
       const job = await harness.createJob();
       let n = 0;

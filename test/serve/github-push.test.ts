@@ -124,6 +124,10 @@ jobs:
 
     // The dependent job runs after; then stop the server to read its embedded database.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const metrics = await (await fetch(`${server!.url}/metrics`)).text();
+    expect(metrics).toMatch(/^gust_job_duration_seconds_count\{executor="local",result="success"\} 2$/m);
+    expect(metrics).toMatch(/^gust_queue_depth 0$/m);
+    expect(metrics).toMatch(/^gust_webhooks_total\{forge="github",result="created"\} 1$/m);
     await server!.stop();
     server = undefined;
     const database = await openDatabase({ dataDir });

@@ -48,6 +48,11 @@ export class FakeRepository {
     return this.commits.has(sha);
   }
 
+  /** Commit ids with this prefix: a forge resolves an abbreviated sha when only one matches. */
+  commitsStartingWith(prefix: string): string[] {
+    return [...this.commits.keys()].filter((sha) => sha.startsWith(prefix));
+  }
+
   parentOf(sha: string): string | undefined {
     return this.commits.get(sha)?.parent;
   }

@@ -1,12 +1,15 @@
 // A loopback GitHub REST API (served under /api/v3, as GitHub Enterprise is) for the endpoints Gust
 // uses: contents, git trees and blobs, compare, pull request files, check runs, commit statuses,
+// the repository, branches, git refs, tag objects and commits by ref (see ./github-refs.ts),
 // and the GitHub App installation flow. It checks paths, methods, credentials and permissions,
 // validates bodies the way GitHub does (422), answers with GitHub's shapes, and records requests.
 import { randomBytes } from "node:crypto";
+import { FakeRefs } from "./fake-refs";
 import { FakeRepository } from "./fake-repository";
 import { blob, compare, contents, fileEntry, gitCommit, notFound, tree } from "./github-content";
 import { allows, GithubCredentials, type Access, type AppConfig, type Caller, type Permission, type Permissions } from "./github-auth";
 import { applyCheckRun, checkRunProblem, commitStatusProblem, DOCS, invalid, type CheckRun, type CommitStatus } from "./github-bodies";
+import { branch, commitByRef, gitRef, repository, tagObject } from "./github-refs";
 import { bearer, HttpStandIn, type RecordedRequest, type Reply, type ScriptedFailure } from "./http-stand-in";
 
 export type { AppConfig, Permissions } from "./github-auth";
@@ -31,6 +34,7 @@ interface PullRequest {
 export class GithubApiStandIn {
   readonly credentials = new GithubCredentials();
   private readonly repos = new Map<string, FakeRepository>();
+  private readonly refs = new Map<string, FakeRefs>();
   private readonly pulls = new Map<string, PullRequest>();
   private readonly runs: Array<CheckRun & { repo: string }> = [];
   private readonly statusList: Array<CommitStatus & { repo: string }> = [];
@@ -75,7 +79,18 @@ export class GithubApiStandIn {
   addRepository(fullName: string, defaultBranch = "main"): FakeRepository {
     const repo = new FakeRepository(fullName, this.nextId++, defaultBranch);
     this.repos.set(fullName.toLowerCase(), repo);
+    this.refs.set(fullName.toLowerCase(), new FakeRefs(repo));
     return repo;
+  }
+
+  /** Creates or moves a branch. */
+  setBranch(fullName: string, name: string, sha: string): void {
+    this.refs.get(fullName.toLowerCase())!.setBranch(name, sha);
+  }
+
+  /** A lightweight tag, or an annotated one (a tag object) when `message` is given. */
+  setTag(fullName: string, name: string, sha: string, message?: string): void {
+    this.refs.get(fullName.toLowerCase())!.setTag(name, sha, message);
   }
 
   /** A token (personal access token) with these fine-grained permissions. */
@@ -127,7 +142,8 @@ export class GithubApiStandIn {
         const repo = this.repoFor(match, caller);
         if (!repo) return notFound();
         const [permission, access] = route.needs;
-        if (!allows(caller, permission, access)) {
+        // Every token and installation may read metadata on GitHub; it cannot be withheld.
+        if (permission !== "metadata" && !allows(caller, permission, access)) {
           const who = caller.kind === "installation" ? "integration" : "personal access token";
           return {
             status: 403,
@@ -154,6 +170,10 @@ export class GithubApiStandIn {
     return this.repos.get(`${owner}/${name}`.toLowerCase())!;
   }
 
+  private refsOf(owner: string, name: string): FakeRefs {
+    return this.refs.get(`${owner}/${name}`.toLowerCase())!;
+  }
+
   private buildRoutes(): Route[] {
     const repoPath = (rest: string) => new RegExp(`^/repos/([^/]+)/([^/]+)/${rest}$`);
     return [
@@ -161,6 +181,11 @@ export class GithubApiStandIn {
       { method: "GET", pattern: repoPath("git/trees/([^/]+)"), needs: ["contents", "read"], handle: ([o, r, sha]) => tree(this.baseUrl, this.repo(o!, r!), sha!) },
       { method: "GET", pattern: repoPath("git/commits/([^/]+)"), needs: ["contents", "read"], handle: ([o, r, sha]) => gitCommit(this.baseUrl, this.repo(o!, r!), sha!) },
       { method: "GET", pattern: repoPath("git/blobs/([^/]+)"), needs: ["contents", "read"], handle: ([o, r, sha]) => blob(this.baseUrl, this.repo(o!, r!), sha!) },
+      { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)$/, needs: ["metadata", "read"], handle: ([o, r]) => repository(this.baseUrl, this.repo(o!, r!)) },
+      { method: "GET", pattern: repoPath("branches/(.+)"), needs: ["contents", "read"], handle: ([o, r, b]) => branch(this.baseUrl, this.repo(o!, r!), this.refsOf(o!, r!), b!) },
+      { method: "GET", pattern: repoPath("git/ref/(.+)"), needs: ["contents", "read"], handle: ([o, r, ref]) => gitRef(this.baseUrl, this.repo(o!, r!), this.refsOf(o!, r!), ref!) },
+      { method: "GET", pattern: repoPath("git/tags/([^/]+)"), needs: ["contents", "read"], handle: ([o, r, sha]) => tagObject(this.baseUrl, this.repo(o!, r!), this.refsOf(o!, r!), sha!) },
+      { method: "GET", pattern: repoPath("commits/([^/]+)"), needs: ["contents", "read"], handle: ([o, r, ref]) => commitByRef(this.baseUrl, this.repo(o!, r!), this.refsOf(o!, r!), ref!) },
       { method: "GET", pattern: repoPath("compare/(.+)"), needs: ["contents", "read"], handle: ([o, r, basehead]) => compare(this.baseUrl, this.repo(o!, r!), basehead!) },
       { method: "GET", pattern: repoPath("pulls/(\\d+)/files"), needs: ["pull_requests", "read"], handle: ([o, r, n], req) => this.pullFiles(this.repo(o!, r!), Number(n), req) },
       { method: "POST", pattern: repoPath("check-runs"), needs: ["checks", "write"], handle: ([o, r], req) => this.createCheckRun(this.repo(o!, r!), req) },

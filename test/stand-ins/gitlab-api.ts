@@ -1,9 +1,12 @@
 // A loopback GitLab REST API (/api/v4) for the endpoints Gust uses: raw files, repository tree,
-// compare, merge request diffs and commit statuses. It checks PRIVATE-TOKEN / Bearer tokens and
+// compare, merge request diffs, commit statuses, and the project, branches, tags and commits by
+// ref (see ./gitlab-refs.ts). It checks PRIVATE-TOKEN / Bearer tokens and
 // their scopes, validates bodies the way GitLab does (400 with {"error": ...}), moves commit
 // statuses through GitLab's state machine (a refused transition is a 400), paginates with Link
 // and X-* headers, and records requests.
+import { FakeRefs } from "./fake-refs";
 import { FakeRepository } from "./fake-repository";
+import { branch, commit, project as projectBody, tag } from "./gitlab-refs";
 import { HttpStandIn, type RecordedRequest, type Reply, type ScriptedFailure } from "./http-stand-in";
 
 export type GitlabScope = "api" | "read_api";
@@ -45,6 +48,7 @@ const TRANSITIONS: Record<string, { event: string; to: GitlabCommitStatus["statu
 
 export class GitlabApiStandIn {
   private readonly projects = new Map<string, FakeRepository>();
+  private readonly refs = new Map<FakeRepository, FakeRefs>();
   private readonly tokens = new Map<string, GitlabScope[]>();
   private readonly mergeRequests = new Map<string, MergeRequest>();
   private readonly statusList: Array<GitlabCommitStatus & { project: number }> = [];
@@ -84,7 +88,18 @@ export class GitlabApiStandIn {
   addProject(pathWithNamespace: string, defaultBranch = "main"): FakeRepository {
     const project = new FakeRepository(pathWithNamespace, this.nextId++, defaultBranch);
     this.projects.set(pathWithNamespace.toLowerCase(), project);
+    this.refs.set(project, new FakeRefs(project));
     return project;
+  }
+
+  /** Creates or moves a branch. */
+  setBranch(pathWithNamespace: string, name: string, sha: string): void {
+    this.refs.get(this.project(pathWithNamespace)!)!.setBranch(name, sha);
+  }
+
+  /** A lightweight tag, or an annotated one when `message` is given. */
+  setTag(pathWithNamespace: string, name: string, sha: string, message?: string): void {
+    this.refs.get(this.project(pathWithNamespace)!)!.setTag(name, sha, message);
   }
 
   addToken(token: string, scopes: GitlabScope[] = ["api"]): void {
@@ -102,14 +117,14 @@ export class GitlabApiStandIn {
   }
 
   private handle(request: RecordedRequest): Reply {
-    const match = /^\/api\/v4\/projects\/([^/]+)\/(.+)$/.exec(request.rawPath);
+    const match = /^\/api\/v4\/projects\/([^/]+)(?:\/(.+))?$/.exec(request.rawPath);
     if (!match) return { status: 404, body: { error: "404 Not Found" } };
     const token = tokenOf(request);
     const scopes = token === undefined ? undefined : this.tokens.get(token);
     if (!scopes) return { status: 401, body: { message: "401 Unauthorized" } };
     const project = this.project(decodeURIComponent(match[1]!));
     if (!project) return { status: 404, body: { message: "404 Project Not Found" } };
-    const rest = match[2]!;
+    const rest = match[2] ?? "";
     const writes = request.method !== "GET";
     if (writes && !scopes.includes("api")) {
       return {
@@ -118,6 +133,11 @@ export class GitlabApiStandIn {
       };
     }
     let route: RegExpExecArray | null;
+    const refs = this.refs.get(project)!;
+    if (request.method === "GET" && rest === "") return projectBody(project);
+    if (request.method === "GET" && (route = /^repository\/branches\/([^/]+)$/.exec(rest))) return branch(project, refs, decodeURIComponent(route[1]!));
+    if (request.method === "GET" && (route = /^repository\/tags\/([^/]+)$/.exec(rest))) return tag(project, refs, decodeURIComponent(route[1]!));
+    if (request.method === "GET" && (route = /^repository\/commits\/([^/]+)$/.exec(rest))) return commit(project, refs, decodeURIComponent(route[1]!));
     if (request.method === "GET" && (route = /^repository\/files\/([^/]+)\/raw$/.exec(rest))) return this.raw(project, decodeURIComponent(route[1]!), request);
     if (request.method === "GET" && rest === "repository/tree") return this.tree(project, request);
     if (request.method === "GET" && rest === "repository/compare") return this.compare(project, request);

@@ -3,6 +3,9 @@
 // user of the machine can read).
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
+import type { GustConfig } from "../../config";
+import { isGustError } from "../../errors";
+import { ApiClient, apiSettings } from "../api-client";
 import { parseCommandArgs, UsageError } from "../args";
 import type { CliContext } from "../context";
 import { ADMIN_CONFIG_HELP, ADMIN_CONFIG_OPTIONS, adminConfig } from "./admin-config";
@@ -68,24 +71,42 @@ export async function repoCommand(argv: string[], ctx: CliContext): Promise<numb
   const maxJobs = values["max-jobs"] === undefined ? undefined : Number(values["max-jobs"]);
   if (maxJobs !== undefined && (!Number.isInteger(maxJobs) || maxJobs < 1)) throw new UsageError(`--max-jobs expects a whole number of at least 1`);
 
-  const admin = await ctx.openAdmin(config);
+  const input = {
+    forge,
+    fullName: forge === "local" ? resolve(ctx.cwd, name) : name,
+    ...(values["api-url"] ?? values.url ? { apiUrl: values["api-url"] ?? values.url } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
+    ...(forge !== "local" ? { webhookSecrets: generated ? [generated] : fromEnv } : {}),
+    ...(maxJobs !== undefined ? { maxConcurrentJobs: maxJobs } : {}),
+  };
+  const repository = await register(input, values["clone-url"], config, values["data-dir"], ctx);
+  ctx.stdout(`${ctx.colors.green("✔")} added ${forge} repository ${repository.fullName} (id ${repository.id})\n`);
+  if (forge !== "local") {
+    ctx.stdout(`  webhook URL:    <public URL>/hooks/${forge}/${repository.id}\n`);
+    if (generated) ctx.stdout(`  webhook secret: ${generated}   (shown once; set it in the ${forge === "github" ? "webhook" : "project hook's secret token"})\n`);
+    ctx.stdout(`  events:         ${forge === "github" ? "push, pull_request" : "Push events, Tag push events, Merge request events"}\n`);
+  }
+  return 0;
+}
+
+type NewRepositoryInput = { forge: string; fullName: string; apiUrl?: string; credentials?: unknown; webhookSecrets?: string[]; maxConcurrentJobs?: number };
+
+/**
+ * Straight into the database; while a running `gust serve` holds the embedded database, through
+ * its API instead (with the admin token it wrote to the data directory).
+ */
+async function register(input: NewRepositoryInput, cloneUrl: string | undefined, config: GustConfig, dataDir: string | undefined, ctx: CliContext): Promise<{ id: number; fullName: string }> {
+  let admin: Awaited<ReturnType<CliContext["openAdmin"]>>;
   try {
-    const repository = await admin.repositories.createRepository({
-      forge,
-      fullName: forge === "local" ? resolve(ctx.cwd, name) : name,
-      apiUrl: values["api-url"] ?? values.url ?? null,
-      ...(credentials !== undefined ? { credentials } : {}),
-      ...(forge !== "local" ? { webhookSecrets: generated ? [generated] : fromEnv } : {}),
-      ...(maxJobs !== undefined ? { maxConcurrentJobs: maxJobs } : {}),
-      ...(values["clone-url"] ? { settings: { cloneUrl: values["clone-url"] } } : {}),
-    });
-    ctx.stdout(`${ctx.colors.green("✔")} added ${forge} repository ${repository.fullName} (id ${repository.id})\n`);
-    if (forge !== "local") {
-      ctx.stdout(`  webhook URL:    <public URL>/hooks/${forge}/${repository.id}\n`);
-      if (generated) ctx.stdout(`  webhook secret: ${generated}   (shown once; set it in the ${forge === "github" ? "webhook" : "project hook's secret token"})\n`);
-      ctx.stdout(`  events:         ${forge === "github" ? "push, pull_request" : "Push events, Tag push events, Merge request events"}\n`);
-    }
-    return 0;
+    admin = await ctx.openAdmin(config);
+  } catch (error) {
+    if (!isGustError(error) || error.code !== "data_dir_in_use") throw error;
+    const settings = apiSettings({ "data-dir": dataDir, ...(ctx.env.GUST_SERVER ? {} : { server: `http://127.0.0.1:${config.port}` }) }, ctx);
+    ctx.stderr(`${ctx.colors.dim(`the data directory is in use by gust serve: registering through its API at ${settings.baseUrl}`)}\n`);
+    return new ApiClient(settings).createRepository({ ...input, ...(cloneUrl ? { cloneUrl } : {}) });
+  }
+  try {
+    return await admin.repositories.createRepository({ ...input, ...(cloneUrl ? { settings: { cloneUrl } } : {}) });
   } finally {
     await admin.close();
   }

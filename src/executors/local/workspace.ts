@@ -6,7 +6,7 @@ import { ExecutorError } from "../../errors";
 import type { WorkspaceSource } from "../executor";
 import { copyFiles } from "./copy-files";
 import { formatBytes } from "./format";
-import { git, GitError } from "./git";
+import { commonGitDir, git, GitError, isObjectId, localRepositoryPath, writeGitDir, type GitDirSpec } from "./git";
 import { walkFiles } from "./walk-files";
 
 export interface PrepareOptions {
@@ -66,9 +66,34 @@ export async function removeWorkspace(workspace: string): Promise<void> {
   await rm(workspace, { recursive: true, force: true, maxRetries: 3 });
 }
 
+/**
+ * A detached checkout of exactly `commit`, its .git written directly (no `git init`). From a
+ * repository on this machine the objects are borrowed through objects/info/alternates — no clone,
+ * no upload-pack, nothing written into the source — and one `git read-tree` fills the work tree and
+ * the index. From a URL, the commit alone is fetched (depth 1), or the branches and tags when the
+ * server refuses to hand out a commit by its id.
+ */
 async function cloneCommit(repository: string, commit: string, workspace: string, signal: AbortSignal): Promise<void> {
+  const local = localRepositoryPath(repository);
+  const known = isObjectId(commit);
+  // Where a commit given by name (a branch, an abbreviation) is resolved: the source itself (only
+  // read), or what was fetched.
+  let resolveIn = path.join(workspace, ".git");
+  let spec: GitDirSpec = { ...(known ? { commit } : {}), origin: repository };
   try {
-    await git(["clone", "--quiet", "--shared", "--no-checkout", repository, workspace], { signal });
+    // An empty string would name the working directory, a repository nobody meant.
+    if (repository.trim() === "") throw new Error("no repository given");
+    await mkdir(workspace);
+    if (local !== undefined) {
+      const source = await commonGitDir(local);
+      if (source === undefined) throw new Error(`${local} is not a git repository`);
+      resolveIn = source;
+      spec = { ...spec, origin: local, alternate: path.join(source, "objects"), shallow: path.join(source, "shallow") };
+      await writeGitDir(workspace, spec);
+    } else {
+      await writeGitDir(workspace, spec);
+      await fetchCommit(repository, commit, workspace, signal);
+    }
   } catch (error) {
     if (signal.aborted) throw error;
     throw new ExecutorError(`cannot clone ${repository}: ${message(error)}`, {
@@ -78,7 +103,10 @@ async function cloneCommit(repository: string, commit: string, workspace: string
     });
   }
   try {
-    await git(["-C", workspace, "checkout", "--quiet", "--detach", commit], { signal });
+    const head = known ? commit : await resolveCommit(resolveIn, local !== undefined ? [commit] : [commit, `origin/${commit}`], signal);
+    if (!known) await writeGitDir(workspace, { ...spec, commit: head });
+    // ^{commit}: an id that names a tree or a blob is refused rather than checked out.
+    await git(["-C", workspace, "read-tree", "--reset", "-u", `${head}^{commit}`], { signal });
   } catch (error) {
     if (signal.aborted) throw error;
     throw new ExecutorError(`cannot check out ${commit} from ${repository}: ${message(error)}`, {
@@ -87,6 +115,33 @@ async function cloneCommit(repository: string, commit: string, workspace: string
       cause: error,
     });
   }
+}
+
+/** Fetches what the checkout of `commit` needs into the workspace's repository. */
+async function fetchCommit(repository: string, commit: string, workspace: string, signal: AbortSignal): Promise<void> {
+  if (isObjectId(commit)) {
+    try {
+      await git(["-C", workspace, "fetch", "--quiet", "--no-tags", "--depth=1", repository, commit], { signal });
+      return;
+    } catch (error) {
+      if (signal.aborted) throw error;
+    }
+  }
+  await git(["-C", workspace, "fetch", "--quiet", "--no-tags", repository, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], { signal });
+}
+
+/** The full id of the first of `names` that is a commit in the repository at `gitDir`. */
+async function resolveCommit(gitDir: string, names: string[], signal: AbortSignal): Promise<string> {
+  let failure: unknown;
+  for (const name of names) {
+    try {
+      return (await git(["--git-dir", gitDir, "rev-parse", "--verify", "--end-of-options", `${name}^{commit}`], { signal })).toString("utf8").trim();
+    } catch (error) {
+      if (signal.aborted) throw error;
+      failure ??= error;
+    }
+  }
+  throw failure;
 }
 
 /** What `git ls-files` lists, or why the directory is copied whole instead. */

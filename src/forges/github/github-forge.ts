@@ -3,11 +3,13 @@
 // Checks API (see ./reporter.ts).
 import { ForgeError } from "../../errors";
 import { pipelineFilesIn } from "../../pipeline";
-import type { Forge, JobStatusUpdate, PipelineFileText, PipelineStatusUpdate, ReportReceipt, RunEvent } from "../forge";
+import type { Forge, JobStatusUpdate, PipelineFileText, PipelineStatusUpdate, ReportReceipt, ResolvedRef, RunEvent } from "../forge";
 import { isZeroSha } from "../forge";
 import { shortSha } from "../http-failure";
+import { notFound, parseRefQuery } from "../ref-query";
 import { createGithubAuth, type GithubApi, type GithubAuth, type GithubClientOptions } from "./client";
 import { githubError, githubMessage, githubStatus, type GithubFailureContext } from "./errors";
+import { resolveGithubRef } from "./refs";
 import { GithubReporter, type GithubWork } from "./reporter";
 
 export type GithubForgeOptions = GithubClientOptions;
@@ -93,6 +95,19 @@ export class GithubForge implements Forge {
 
   reportPipeline(repo: string, update: PipelineStatusUpdate): Promise<ReportReceipt> {
     return this.reporter.report(repo, update);
+  }
+
+  async resolveRef(repo: string, ref: string): Promise<ResolvedRef> {
+    const query = parseRefQuery(ref);
+    const context = { action: `resolve '${ref}' in ${repo}`, permission: "contents: read" };
+    const resolved = await this.call(repo, context, (api, owner, name) => resolveGithubRef(api, owner, name, query));
+    if (!resolved) throw notFound(ref, "GitHub knows no such branch, tag or commit (or the repository is not visible to these credentials)", repo);
+    return resolved;
+  }
+
+  async defaultBranch(repo: string): Promise<string> {
+    const context = { action: `read the default branch of ${repo}`, permission: "metadata: read" };
+    return this.call(repo, context, async (api, owner, name) => (await api.rest.repos.get({ owner, repo: name })).data.default_branch);
   }
 
   private async readBlob(api: GithubApi, owner: string, name: string, blobSha: string): Promise<string> {

@@ -3,10 +3,12 @@
 import { Gitlab } from "@gitbeaker/rest";
 import { ForgeError } from "../../errors";
 import { pipelineFilesIn } from "../../pipeline";
-import type { Forge, JobStatusUpdate, PipelineFileText, PipelineStatusUpdate, ReportReceipt, RunEvent } from "../forge";
+import type { Forge, JobStatusUpdate, PipelineFileText, PipelineStatusUpdate, ReportReceipt, ResolvedRef, RunEvent } from "../forge";
 import { isZeroSha } from "../forge";
 import { shortSha } from "../http-failure";
+import { notFound, parseRefQuery } from "../ref-query";
 import { gitlabError, gitlabStatus, type GitlabFailureContext } from "./errors";
+import { resolveGitlabRef } from "./refs";
 import { GitlabReporter } from "./reporter";
 import { GitlabResponseError, singleAttemptRequester } from "./requester";
 
@@ -95,6 +97,31 @@ export class GitlabForge implements Forge {
 
   reportPipeline(repo: string, update: PipelineStatusUpdate): Promise<ReportReceipt> {
     return this.reporter.report(repo, update);
+  }
+
+  async resolveRef(repo: string, ref: string): Promise<ResolvedRef> {
+    const query = parseRefQuery(ref);
+    let resolved: ResolvedRef | undefined;
+    try {
+      resolved = await resolveGitlabRef(this.api, repo, query);
+    } catch (error) {
+      throw gitlabError(error, { action: `resolve '${ref}' in ${repo}`, permission: READ_PERMISSION });
+    }
+    if (!resolved) throw notFound(ref, "GitLab knows no such branch, tag or commit", repo);
+    return resolved;
+  }
+
+  async defaultBranch(repo: string): Promise<string> {
+    const action = `read the default branch of ${repo}`;
+    let project: { default_branch?: string | null };
+    try {
+      project = await this.api.Projects.show(repo);
+    } catch (error) {
+      throw gitlabError(error, { action, permission: READ_PERMISSION });
+    }
+    // An empty project has no branch yet.
+    if (!project.default_branch) throw new ForgeError(`GitLab project ${repo} has no default branch (it has no commits yet)`, { retryable: false, code: "forge_not_found" });
+    return project.default_branch;
   }
 
   private async raw(repo: string, sha: string, path: string, context: GitlabFailureContext): Promise<string | undefined> {

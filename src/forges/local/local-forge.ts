@@ -5,9 +5,10 @@
 import { isAbsolute, resolve } from "node:path";
 import { ForgeError } from "../../errors";
 import { pipelineFilesIn } from "../../pipeline";
-import type { Forge, JobStatusUpdate, PipelineFileText, PipelineStatusUpdate, ReportReceipt, RunEvent } from "../forge";
+import type { Forge, JobStatusUpdate, PipelineFileText, PipelineStatusUpdate, ReportReceipt, ResolvedRef, RunEvent } from "../forge";
 import { isZeroSha } from "../forge";
 import { shortSha } from "../http-failure";
+import { branchResolved, commitResolved, notFound, parseRefQuery, tagResolved } from "../ref-query";
 import { fingerprint, reportKey } from "../report-ledger";
 import { jobTitle, logTailMarkdown, pipelineTitle } from "../report-text";
 import { git, LocalGitError, parseLsTree, type TreeEntry } from "./git";
@@ -90,6 +91,58 @@ export class LocalForge implements Forge {
 
   async reportPipeline(repo: string, update: PipelineStatusUpdate): Promise<ReportReceipt> {
     return this.record(repo, update, { kind: "pipeline", name: update.pipelineName, title: pipelineTitle(update) });
+  }
+
+  async resolveRef(repo: string, ref: string): Promise<ResolvedRef> {
+    const dir = directoryOf(repo);
+    const query = parseRefQuery(ref);
+    const commitOf = (rev: string) => this.revParse(dir, `${rev}^{commit}`, `resolve '${ref}' in ${dir}`);
+    const branch = async (name: string) => {
+      const sha = await commitOf(`refs/heads/${name}`);
+      return sha && branchResolved(name, sha);
+    };
+    const tag = async (name: string) => {
+      const sha = await commitOf(`refs/tags/${name}`);
+      return sha && tagResolved(name, sha);
+    };
+    const commit = async (prefix: string) => {
+      const sha = await commitOf(prefix);
+      // rev-parse also reads a short hex as a ref name: only a commit whose id starts with it counts.
+      return sha?.startsWith(prefix.toLowerCase()) ? commitResolved(sha) : undefined;
+    };
+    const resolved =
+      query.kind === "branch"
+        ? await branch(query.name)
+        : query.kind === "tag"
+          ? await tag(query.name)
+          : query.kind === "commit"
+            ? await commit(query.sha)
+            : ((await branch(query.name)) ?? (await tag(query.name)) ?? (query.maybeSha ? await commit(query.name) : undefined));
+    if (!resolved) throw notFound(ref, "the repository has no such branch, tag or commit", dir);
+    return resolved;
+  }
+
+  async defaultBranch(repo: string): Promise<string> {
+    const dir = directoryOf(repo);
+    try {
+      return (await git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"])).toString("utf8").trim();
+    } catch (error) {
+      // --quiet: a detached HEAD fails without a word; anything else (not a repository) says why.
+      if (error instanceof LocalGitError && !error.gitMissing && error.stderr === "") {
+        throw new ForgeError(`${dir} has a detached HEAD: no default branch`, { retryable: false, code: "forge_not_found" });
+      }
+      throw localError(error, `read the default branch of ${dir}`);
+    }
+  }
+
+  /** The commit `rev` names, or undefined when there is none (`--verify --quiet` fails silently then). */
+  private async revParse(dir: string, rev: string, action: string): Promise<string | undefined> {
+    try {
+      return (await git(dir, ["rev-parse", "--verify", "--quiet", rev])).toString("utf8").trim();
+    } catch (error) {
+      if (error instanceof LocalGitError && !error.gitMissing && error.stderr === "") return undefined;
+      throw localError(error, action);
+    }
   }
 
   /** The latest report of every job and pipeline run of the repository (at `sha` when given). */

@@ -42,6 +42,12 @@ export const jobs = pgTable(
     queuedAt: timestamp("queued_at", { withTimezone: true }),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /**
+     * The forge's id for the check run of attempt `report_attempt` (forge-updates outbox): later
+     * updates of that attempt update it, also after a restart; the next attempt gets its own.
+     */
+    reportId: text("report_id"),
+    reportAttempt: integer("report_attempt"),
   },
   (table) => [
     uniqueIndex("jobs_pipeline_key").on(table.pipelineId, table.key),

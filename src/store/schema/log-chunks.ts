@@ -13,7 +13,10 @@ export const logChunks = pgTable(
     firstLine: bigint("first_line", { mode: "number" }).notNull(),
     lineCount: integer("line_count").notNull(),
     byteCount: integer("byte_count").notNull(),
-    /** Newline-separated JSON arrays, one per line: [ms, attempt, step | null, stream, text]. */
+    /**
+     * The lines' texts and a JSON index of their lengths and fields, as it is or deflated and
+     * base64-encoded (src/logs/chunk-body.ts, chunk-packing.ts); older rows: one JSON array per line.
+     */
     body: text("body").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },

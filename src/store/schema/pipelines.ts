@@ -36,6 +36,12 @@ export const pipelines = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /**
+     * The forge's id for the check run of run `report_attempt` (forge-updates outbox), so updates
+     * never create a second one; a failed-jobs retry reopens the pipeline as a new run with its own.
+     */
+    reportId: text("report_id"),
+    reportAttempt: integer("report_attempt"),
   },
   (table) => [
     uniqueIndex("pipelines_repository_number").on(table.repositoryId, table.number),

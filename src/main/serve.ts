@@ -94,7 +94,12 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     refreshIntervalMs: config.scheduleRefreshMs,
   });
 
-  const hub = new LogHub({ store: new DatabaseLogStore(database.db), bus: database, onError: (error) => logger.warn({ err: error }, "log fan-out error") });
+  const hub = new LogHub({
+    store: new DatabaseLogStore(database.db),
+    // Other replicas hear of new lines through NOTIFY; the embedded database has no other replica.
+    ...(database.kind === "postgres" ? { bus: database } : {}),
+    onError: (error) => logger.warn({ err: error }, "log fan-out error"),
+  });
   await hub.start();
   const executor = new LocalExecutor({ workRoot: join(config.dataDir, "work"), artifactsDir: join(config.dataDir, "artifacts"), cacheDir: join(config.dataDir, "cache") });
   let dispatcher: Dispatcher | undefined;

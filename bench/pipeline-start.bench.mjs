@@ -252,7 +252,7 @@ function report(name, { runs, apiRequests }, base) {
   line("job leased (jobs.started_at)", from("leased"), `   (+${fmt(step("created", "leased"), 1)}: NOTIFY, dispatcher lease)`);
   if (runs.every((run) => Number.isFinite(run.cloning))) {
     line("workspace clone began (job log)", from("cloning"), `   (+${fmt(step("leased", "cloning"), 1)}: job context, executor start)`);
-    line("workspace checked out (job log)", from("cloned"), `   (+${fmt(step("cloning", "cloned"), 1)}: git clone --shared, git checkout)`);
+    line("workspace checked out (job log)", from("cloned"), `   (+${fmt(step("cloning", "cloned"), 1)}: .git linked to the source objects, git read-tree)`);
     line("step started, per the executor", from("started"), `   (+${fmt(step("cloned", "started"), 1)})`);
   } else {
     line("step started, per the executor", from("started"), `   (+${fmt(step("leased", "started"), 1)}: job context, executor start, workspace)`);

@@ -5,22 +5,19 @@
 // embedded database.
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc, eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { signGithubBody } from "../../src/http";
 import { startServer, type RunningServer } from "../../src/main/serve";
-import { applyMigrations, loadOrCreateKeyFile, openDatabase, RepositoriesStore, Sealer } from "../../src/store";
+import { openDatabase } from "../../src/store";
 import { jobs, pipelines } from "../../src/store/schema";
 import { git, tempRepo } from "../helpers/gust-cli";
+import { deliverGithub, githubPushPayload } from "../helpers/github-payloads";
+import { registerGithubRepository, serveConfig } from "../helpers/serve-fixture";
 import { GithubApiStandIn } from "../stand-ins/github-api";
 
-const require = createRequire(import.meta.url);
-const examples = require("@octokit/webhooks-examples") as Array<{ name: string; examples: Array<Record<string, unknown>> }>;
 const WEBHOOK_SECRET = "whsec-concurrency-test";
 const TOKEN = "ghp_concurrencytesttoken00000000000000000";
 
@@ -62,20 +59,8 @@ describe("gust serve: cancel-in-progress", () => {
     repository.commit({ ".gust.yml": quick }, first, second);
     standIn.addToken(TOKEN, { contents: "read", checks: "write", statuses: "write" });
 
-    const database = await openDatabase({ dataDir });
-    await applyMigrations(database);
-    const repositories = new RepositoriesStore(database, new Sealer((await loadOrCreateKeyFile(join(dataDir, "master.key"))).key));
-    const registered = await repositories.createRepository({ forge: "github", fullName: "acme/app", apiUrl: standIn.baseUrl, settings: { cloneUrl: repoDir } });
-    await repositories.setCredentials(registered.id, { token: TOKEN });
-    await database.close();
-
-    const config = loadConfig({
-      argv: ["--data-dir", dataDir, "--port", "0", "--host", "127.0.0.1", "--shutdown-grace-ms", "1000"],
-      env: { GUST_GITHUB_WEBHOOK_SECRETS: WEBHOOK_SECRET, GUST_LOG_LEVEL: "silent" },
-      readFile: () => {
-        throw new Error("no config file");
-      },
-    });
+    await registerGithubRepository({ dataDir, fullName: "acme/app", apiUrl: standIn.baseUrl, cloneUrl: repoDir, token: TOKEN });
+    const config = serveConfig(dataDir, { argv: ["--shutdown-grace-ms", "1000"], env: { GUST_GITHUB_WEBHOOK_SECRETS: WEBHOOK_SECRET } });
     server = await startServer(config, pino({ level: "silent" }));
   }, 120_000);
 
@@ -86,24 +71,10 @@ describe("gust serve: cancel-in-progress", () => {
     await rm(repoDir, { recursive: true, force: true });
   });
 
-  function push(sha: string, before: string): string {
-    const example = structuredClone(examples.find((e) => e.name === "push")!.examples[0]!) as Record<string, any>;
-    example.ref = "refs/heads/main";
-    example.after = sha;
-    example.before = before;
-    example.created = false;
-    example.deleted = false;
-    example.head_commit = { ...(example.head_commit ?? {}), id: sha };
-    example.repository = { ...example.repository, full_name: "acme/app", name: "app", owner: { ...example.repository.owner, login: "acme", name: "acme" }, default_branch: "main", clone_url: repoDir };
-    return JSON.stringify(example);
-  }
+  const push = (sha: string, before: string) => githubPushPayload({ fullName: "acme/app", sha, before, cloneUrl: repoDir });
 
   async function deliver(body: string, delivery: string): Promise<void> {
-    const response = await fetch(`${server!.url}/hooks/github`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": delivery, "x-hub-signature-256": signGithubBody(body, WEBHOOK_SECRET) },
-      body,
-    });
+    const response = await deliverGithub(server!.url, { body, event: "push", delivery, secret: WEBHOOK_SECRET });
     expect(response.status).toBe(202);
   }
 

@@ -9,11 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, loadOrCreateKeyFile, openDatabase, RepositoriesStore, Sealer, type Database } from "../../src/store";
+import { openDatabase, type Database } from "../../src/store";
 import { jobs, pipelines } from "../../src/store/schema";
 import { DATABASE_KINDS, scratchPostgres } from "../helpers/database";
 import { deliverGithub, githubPushPayload } from "../helpers/github-payloads";
 import { git, tempRepo } from "../helpers/gust-cli";
+import { registerGithubRepository } from "../helpers/serve-fixture";
 import { freePort, startServeProcess, type ServeProcess } from "../helpers/serve-process";
 import { GithubApiStandIn } from "../stand-ins/github-api";
 
@@ -63,12 +64,7 @@ jobs:
     standIn.addToken(TOKEN, { contents: "read", checks: "write", statuses: "write" });
     if (kind === "postgres") postgres = await scratchPostgres();
 
-    const database = await open();
-    await applyMigrations(database);
-    const repositories = new RepositoriesStore(database, new Sealer((await loadOrCreateKeyFile(join(dataDir, "master.key"))).key));
-    const repository = await repositories.createRepository({ forge: "github", fullName: "acme/crash", apiUrl: standIn.baseUrl, settings: { cloneUrl: repoDir } });
-    await repositories.setCredentials(repository.id, { token: TOKEN });
-    await database.close();
+    await registerGithubRepository({ dataDir, ...(postgres ? { databaseUrl: postgres.url } : {}), fullName: "acme/crash", apiUrl: standIn.baseUrl, cloneUrl: repoDir, token: TOKEN });
     port = await freePort();
   }, 120_000);
 

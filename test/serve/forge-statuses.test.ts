@@ -3,20 +3,16 @@
 // (success, failure with the failing step and its log, skipped) and per pipeline run, and a broken
 // pipeline file in the same push shows as a failed check with the whole error.
 import { mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { signGithubBody } from "../../src/http";
 import { startServer, type RunningServer } from "../../src/main/serve";
-import { applyMigrations, loadOrCreateKeyFile, openDatabase, RepositoriesStore, Sealer } from "../../src/store";
 import { git, tempRepo } from "../helpers/gust-cli";
+import { deliverGithub, githubPushPayload } from "../helpers/github-payloads";
+import { registerGithubRepository, serveConfig } from "../helpers/serve-fixture";
 import { GithubApiStandIn, type CheckRun } from "../stand-ins/github-api";
 
-const require = createRequire(import.meta.url);
-const examples = require("@octokit/webhooks-examples") as Array<{ name: string; examples: Array<Record<string, unknown>> }>;
 const WEBHOOK_SECRET = "whsec-statuses-test";
 const TOKEN = "ghp_statusestesttoken00000000000000000000";
 const PUBLIC_URL = "https://gust.example.com";
@@ -57,20 +53,8 @@ describe("gust serve: job and pipeline statuses on GitHub", () => {
     standIn.addRepository("acme/app").commit({ ".gust.yml": PIPELINE, ".gust/broken.yml": BROKEN, "README.md": "app\n" }, undefined, sha);
     standIn.addToken(TOKEN, { contents: "read", checks: "write", statuses: "write" });
 
-    const database = await openDatabase({ dataDir });
-    await applyMigrations(database);
-    const repositories = new RepositoriesStore(database, new Sealer((await loadOrCreateKeyFile(join(dataDir, "master.key"))).key));
-    const repository = await repositories.createRepository({ forge: "github", fullName: "acme/app", apiUrl: standIn.baseUrl, settings: { cloneUrl: repoDir } });
-    await repositories.setCredentials(repository.id, { token: TOKEN });
-    await database.close();
-
-    const config = loadConfig({
-      argv: ["--data-dir", dataDir, "--port", "0", "--host", "127.0.0.1", "--public-url", PUBLIC_URL],
-      env: { GUST_GITHUB_WEBHOOK_SECRETS: WEBHOOK_SECRET, GUST_LOG_LEVEL: "silent" },
-      readFile: () => {
-        throw new Error("no config file");
-      },
-    });
+    await registerGithubRepository({ dataDir, fullName: "acme/app", apiUrl: standIn.baseUrl, cloneUrl: repoDir, token: TOKEN });
+    const config = serveConfig(dataDir, { argv: ["--public-url", PUBLIC_URL], env: { GUST_GITHUB_WEBHOOK_SECRETS: WEBHOOK_SECRET } });
     server = await startServer(config, pino({ level: "silent" }));
   }, 120_000);
 
@@ -81,27 +65,12 @@ describe("gust serve: job and pipeline statuses on GitHub", () => {
     await rm(repoDir, { recursive: true, force: true });
   });
 
-  function pushPayload(): string {
-    const example = structuredClone(examples.find((e) => e.name === "push")!.examples[0]!) as Record<string, any>;
-    example.ref = "refs/heads/main";
-    example.after = sha;
-    example.before = "0".repeat(40);
-    example.created = true;
-    example.deleted = false;
-    example.head_commit = { ...(example.head_commit ?? {}), id: sha };
-    example.repository = { ...example.repository, full_name: "acme/app", name: "app", owner: { ...example.repository.owner, login: "acme", name: "acme" }, default_branch: "main", clone_url: repoDir };
-    return JSON.stringify(example);
-  }
 
   const check = (name: string): CheckRun | undefined => standIn.checkRuns("acme/app", sha).find((run) => run.name === name);
 
   it("ends with each job's and each pipeline run's check run completed with its conclusion", async () => {
-    const body = pushPayload();
-    const response = await fetch(`${server!.url}/hooks/github`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "statuses-1", "x-hub-signature-256": signGithubBody(body, WEBHOOK_SECRET) },
-      body,
-    });
+    const body = githubPushPayload({ fullName: "acme/app", sha, cloneUrl: repoDir });
+    const response = await deliverGithub(server!.url, { body, event: "push", delivery: "statuses-1", secret: WEBHOOK_SECRET });
     expect(response.status).toBe(202);
 
     // Each job's and pipeline's updates are sent in order, but independently of the others'.

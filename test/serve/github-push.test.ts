@@ -4,23 +4,21 @@
 // → steps, masked logs and results in the database. A redelivery creates nothing new.
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
 import { signGithubBody } from "../../src/http";
 import { DatabaseLogStore } from "../../src/logs/database-log-store";
 import { startServer, type RunningServer } from "../../src/main/serve";
-import { applyMigrations, loadOrCreateKeyFile, openDatabase, RepositoriesStore, Sealer } from "../../src/store";
+import { openDatabase } from "../../src/store";
 import { deliveries, jobs, pipelines, steps } from "../../src/store/schema";
 import { git, tempRepo } from "../helpers/gust-cli";
+import { deliverGithub, githubPushPayload } from "../helpers/github-payloads";
+import { registerGithubRepository, serveConfig } from "../helpers/serve-fixture";
 import { GithubApiStandIn } from "../stand-ins/github-api";
 
-const require = createRequire(import.meta.url);
-const examples = require("@octokit/webhooks-examples") as Array<{ name: string; examples: Array<Record<string, unknown>> }>;
 const WEBHOOK_SECRET = "whsec-serve-test";
 const TOKEN = "ghp_servetesttoken0000000000000000000000";
 
@@ -60,22 +58,9 @@ jobs:
     standIn.addRepository("acme/app").commit({ ".gust.yml": await readFile(join(repoDir, ".gust.yml"), "utf8"), "README.md": "app\n" }, undefined, sha);
     standIn.addToken(TOKEN, { contents: "read", checks: "write", statuses: "write" });
 
-    // Registered the way `gust repo add` will: before the server opens the embedded database.
-    const database = await openDatabase({ dataDir });
-    await applyMigrations(database);
-    const repositories = new RepositoriesStore(database, new Sealer((await loadOrCreateKeyFile(join(dataDir, "master.key"))).key));
-    const repository = await repositories.createRepository({ forge: "github", fullName: "acme/app", apiUrl: standIn.baseUrl, settings: { cloneUrl: repoDir } });
-    await repositories.setCredentials(repository.id, { token: TOKEN });
-    await repositories.setSecret(repository.id, "DEPLOY_TOKEN", "dtok-51f0c3a9");
-    await database.close();
-
-    const config = loadConfig({
-      argv: ["--data-dir", dataDir, "--port", "0", "--host", "127.0.0.1"],
-      env: { GUST_GITHUB_WEBHOOK_SECRETS: WEBHOOK_SECRET, GUST_LOG_LEVEL: "silent" },
-      readFile: () => {
-        throw new Error("no config file");
-      },
-    });
+    // Registered the way `gust repo add` does it: before the server opens the embedded database.
+    await registerGithubRepository({ dataDir, fullName: "acme/app", apiUrl: standIn.baseUrl, cloneUrl: repoDir, token: TOKEN, secrets: { DEPLOY_TOKEN: "dtok-51f0c3a9" } });
+    const config = serveConfig(dataDir, { env: { GUST_GITHUB_WEBHOOK_SECRETS: WEBHOOK_SECRET } });
     server = await startServer(config, pino({ level: "silent" }));
   }, 120_000);
 
@@ -86,25 +71,9 @@ jobs:
     await rm(repoDir, { recursive: true, force: true });
   });
 
-  function pushPayload(): string {
-    const example = structuredClone(examples.find((e) => e.name === "push")!.examples[0]!) as Record<string, any>;
-    example.ref = "refs/heads/main";
-    example.after = sha;
-    example.before = "0".repeat(40);
-    example.created = true;
-    example.deleted = false;
-    example.head_commit = { ...(example.head_commit ?? {}), id: sha };
-    example.repository = { ...example.repository, full_name: "acme/app", name: "app", owner: { ...example.repository.owner, login: "acme", name: "acme" }, default_branch: "main", clone_url: repoDir };
-    return JSON.stringify(example);
-  }
 
-  async function deliver(body: string, delivery: string): Promise<Response> {
-    return fetch(`${server!.url}/hooks/github`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": delivery, "x-hub-signature-256": signGithubBody(body, WEBHOOK_SECRET) },
-      body,
-    });
-  }
+  const pushPayload = () => githubPushPayload({ fullName: "acme/app", sha, cloneUrl: repoDir });
+  const deliver = (body: string, delivery: string) => deliverGithub(server!.url, { body, event: "push", delivery, secret: WEBHOOK_SECRET });
 
   it("runs the pipeline of the pushed commit, and a redelivery creates nothing new", async () => {
     const body = pushPayload();

@@ -26,6 +26,8 @@ export interface CliContext {
   /** Applies the migrations (main/admin.ts). */
   migrate(config: GustConfig): Promise<{ applied: number; total: number }>;
   readStdin(): Promise<string>;
+  /** `gust run --executor kubernetes`: the executor and the runner API its pods reach (main/kubernetes-run.ts). */
+  startKubernetesRun(config: GustConfig, options: { dataDir: string; warn(text: string): void }): Promise<{ executor: Executor; close(): Promise<void> }>;
   /** Registers a Ctrl-C handler; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }

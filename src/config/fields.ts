@@ -94,6 +94,24 @@ export const FIELDS: Record<ConfigField, FieldSpec> = {
     flag: true,
     expected: "a whole number of milliseconds from 1000 to 86400000",
   },
+  runnerUploadLimit: { name: "runner-upload-limit", env: ["GUST_RUNNER_UPLOAD_LIMIT"], flag: true, expected: "a size such as 2GiB" },
+  runnerUrl: { name: "runner-url", env: ["GUST_RUNNER_URL"], flag: true, expected: "an http:// or https:// URL job pods can reach" },
+  kubeconfig: { name: "kubeconfig", env: ["GUST_KUBECONFIG", "KUBECONFIG"], flag: true, expected: "a kubeconfig file path" },
+  kubernetesNamespace: { name: "kubernetes-namespace", env: ["GUST_KUBERNETES_NAMESPACE"], flag: true, expected: "a Kubernetes namespace name" },
+  kubernetesDefaultImage: { name: "kubernetes-default-image", env: ["GUST_KUBERNETES_DEFAULT_IMAGE"], flag: true, expected: "an image reference" },
+  kubernetesHelperImage: { name: "kubernetes-helper-image", env: ["GUST_KUBERNETES_HELPER_IMAGE"], flag: true, expected: "an image reference" },
+  kubernetesImagePullSecrets: { name: "kubernetes-image-pull-secrets", env: ["GUST_KUBERNETES_IMAGE_PULL_SECRETS"], flag: true, expected: "a list of Secret names", list: true },
+  kubernetesImagePullTimeoutMs: { name: "kubernetes-image-pull-timeout-ms", env: ["GUST_KUBERNETES_IMAGE_PULL_TIMEOUT_MS"], flag: true, expected: "a whole number of milliseconds" },
+  kubernetesUnschedulableTimeoutMs: { name: "kubernetes-unschedulable-timeout-ms", env: ["GUST_KUBERNETES_UNSCHEDULABLE_TIMEOUT_MS"], flag: true, expected: "a whole number of milliseconds" },
+  kubernetesKeepFailedPodsMs: { name: "kubernetes-keep-failed-pods-ms", env: ["GUST_KUBERNETES_KEEP_FAILED_PODS_MS"], flag: true, expected: "a whole number of milliseconds (0: delete at once)" },
+  kubernetesVirtualNode: { name: "kubernetes-virtual-node", env: ["GUST_KUBERNETES_VIRTUAL_NODE"], flag: true, expected: "true or false" },
+  kubernetesRunAsUser: { name: "kubernetes-run-as-user", env: ["GUST_KUBERNETES_RUN_AS_USER"], flag: true, expected: "a user id above 0" },
+  kubernetesDefaultCpu: { name: "kubernetes-default-cpu", env: ["GUST_KUBERNETES_DEFAULT_CPU"], flag: true, expected: "a CPU quantity such as 500m or 2" },
+  kubernetesDefaultMemory: { name: "kubernetes-default-memory", env: ["GUST_KUBERNETES_DEFAULT_MEMORY"], flag: true, expected: "a memory quantity such as 4Gi" },
+  eciUseSpecs: { name: "eci-use-specs", env: ["GUST_ECI_USE_SPECS"], flag: true, expected: "true or false" },
+  eciSpotStrategy: { name: "eci-spot-strategy", env: ["GUST_ECI_SPOT_STRATEGY"], flag: true, expected: "SpotAsPriceGo or SpotWithPriceLimit" },
+  eciAutoImageCache: { name: "eci-auto-image-cache", env: ["GUST_ECI_AUTO_IMAGE_CACHE"], flag: true, expected: "true or false" },
+  eciExtraEphemeralStorage: { name: "eci-extra-ephemeral-storage", env: ["GUST_ECI_EXTRA_EPHEMERAL_STORAGE"], flag: true, expected: "a storage quantity such as 50Gi" },
 };
 
 export const FIELD_KEYS = Object.keys(FIELDS) as ConfigField[];
@@ -113,6 +131,18 @@ export const DEFAULTS: Partial<ConfigInput> = {
   shutdownGraceMs: 30_000,
   leaseTimeoutMs: 60_000,
   scheduleRefreshMs: 300_000,
+  runnerUploadLimit: 2 * 1024 ** 3,
+  kubernetesNamespace: "default",
+  kubernetesDefaultImage: "alpine:3.21",
+  // Built from runner-images/helper/Dockerfile and pushed to a registry the cluster pulls from.
+  kubernetesHelperImage: "gust-helper:0.1.0",
+  kubernetesImagePullSecrets: [],
+  kubernetesImagePullTimeoutMs: 180_000,
+  kubernetesUnschedulableTimeoutMs: 600_000,
+  kubernetesKeepFailedPodsMs: 0,
+  kubernetesVirtualNode: false,
+  eciUseSpecs: true,
+  eciAutoImageCache: false,
 };
 
 /** `--config` / `GUST_CONFIG`: where the settings file is; not a setting itself. */

@@ -69,6 +69,13 @@ const masterKey = z
     return bytes;
   });
 
+const yesNo = z
+  .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"]).transform((text) => ["true", "1", "yes"].includes(text))])
+  .pipe(z.boolean());
+
+/** A Kubernetes resource quantity such as `500m`, `2`, `4Gi`. */
+const quantity = z.string().trim().regex(/^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/);
+
 // An empty secret would let anyone sign a delivery, so every entry must have content.
 const secretList = z.array(z.string().refine((secret) => secret.trim() !== ""));
 
@@ -100,6 +107,29 @@ export const configSchema = z.object({
   globalMaxJobs: wholeNumber(1, 1_000_000).optional(),
   /** How often `on: schedule` entries are read again from every repository (pushes to a default branch also refresh). */
   scheduleRefreshMs: wholeNumber(1_000, 86_400_000),
+  /** Largest artifact or cache archive a job may upload (pods, through the runner API). */
+  runnerUploadLimit: size(1024, 1024 ** 4),
+  /** Where job pods reach this server's runner API; publicUrl when absent. */
+  runnerUrl: url(["http:", "https:"]).optional(),
+  /** Kubernetes executor: a kubeconfig file; absent means in-cluster, else the default kubeconfig. */
+  kubeconfig: z.string().trim().min(1).optional(),
+  kubernetesNamespace: z.string().trim().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/),
+  kubernetesDefaultImage: z.string().trim().min(1),
+  kubernetesHelperImage: z.string().trim().min(1),
+  kubernetesImagePullSecrets: z.array(z.string().trim().min(1)),
+  kubernetesImagePullTimeoutMs: wholeNumber(1_000, 86_400_000),
+  kubernetesUnschedulableTimeoutMs: wholeNumber(1_000, 86_400_000),
+  kubernetesKeepFailedPodsMs: wholeNumber(0, 30 * 86_400_000),
+  /** ACK with virtual nodes: send job pods to the ECI virtual node (nodeSelector + toleration). */
+  kubernetesVirtualNode: yesNo,
+  kubernetesRunAsUser: wholeNumber(1, 2_147_483_647).optional(),
+  kubernetesDefaultCpu: quantity.optional(),
+  kubernetesDefaultMemory: quantity.optional(),
+  /** ECI: size each pod with k8s.aliyun.com/eci-use-specs from the job's resources (other clusters ignore it). */
+  eciUseSpecs: yesNo,
+  eciSpotStrategy: z.enum(["SpotAsPriceGo", "SpotWithPriceLimit"]).optional(),
+  eciAutoImageCache: yesNo,
+  eciExtraEphemeralStorage: quantity.optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -52,7 +52,13 @@ export interface ServiceRun {
 /** Where the job's workspace comes from. */
 export type WorkspaceSource =
   | { kind: "directory"; path: string }
-  | { kind: "git"; repository: string; commit: string };
+  | {
+      kind: "git";
+      repository: string;
+      commit: string;
+      /** HTTP credentials for cloning a private repository; never logged, never put in a command line. */
+      auth?: { username: string; password: string };
+    };
 
 /** A cache key is literal text and hashFiles() calls the executor resolves inside the workspace. */
 export type CacheKeyPart = string | { hashFiles: string[] };
@@ -94,6 +100,16 @@ export interface JobRun {
   /** Job keys (same pipeline run) whose artifacts are placed into the workspace before step 1. */
   artifactsFrom: string[];
   cache?: CacheRun;
+  /** Set when the run was started by a process that is gone and this one adopts it (adoptsRuns executors). */
+  resume?: JobResume;
+}
+
+/** What is already recorded of an adopted run, so nothing is reported twice. */
+export interface JobResume {
+  /** Steps whose end was recorded: not reported again, their logs not read again. */
+  finishedSteps: number[];
+  /** Per step (null: the executor's own lines): the time of the last stored line and how many stored lines share that millisecond. */
+  logCursors: Array<{ step: number | null; lastAt: number; countAtLast: number }>;
 }
 
 export type StepStatus = "success" | "failure" | "skipped" | "cancelled" | "timed-out";
@@ -140,6 +156,8 @@ export interface JobHandle {
   wait(): Promise<JobOutcome>;
   cancel(reason?: string): Promise<void>;
   cleanup(): Promise<void>;
+  /** Stops following the run but leaves it going, for another process to adopt (adoptsRuns executors only). */
+  detach?(): void;
 }
 
 export interface Executor {
@@ -147,6 +165,13 @@ export interface Executor {
   readonly name: string;
   start(job: JobRun, onEvent: ExecutorEventListener): Promise<JobHandle>;
   reap(runId: string): Promise<"stopped" | "gone">;
+  /**
+   * Runs outlive this process (pods do): when their owner is gone the scheduler adopts a run that is
+   * still there (start() again with `resume`) instead of reaping it and starting a new attempt.
+   */
+  readonly adoptsRuns?: boolean;
+  /** With adoptsRuns: whether the run is still there to adopt. */
+  hasLiveRun?(runId: string): Promise<boolean>;
   /** Releases executor-wide resources (watches, timers). Safe to call repeatedly. */
   close(): Promise<void>;
 }

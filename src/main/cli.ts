@@ -4,6 +4,7 @@ import { colorsEnabled, palette } from "../cli/output/colors";
 import { LocalExecutor, pruneExpiredArtifacts } from "../executors/local";
 import { migrateDatabase, openAdmin } from "./admin";
 import { createLogger } from "./logger";
+import { startKubernetesRun } from "./kubernetes-run";
 import { startServer } from "./serve";
 
 const exitCode = await runCli(process.argv.slice(2), {
@@ -20,6 +21,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   startServer: (config) => startServer(config, createLogger(config.logLevel)),
   openAdmin: (config) => openAdmin(config, (text) => process.stderr.write(`warning: ${text}\n`)),
   migrate: (config) => migrateDatabase(config),
+  startKubernetesRun,
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

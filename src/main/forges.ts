@@ -73,6 +73,18 @@ export function normalizeEvent(forge: string, event: string, payload: unknown): 
 }
 
 /**
+ * HTTP clone credentials from a repository's stored token (GitHub: x-access-token, GitLab: oauth2),
+ * for pods that clone over HTTPS. A GitHub App's installation token is not minted here.
+ */
+export function cloneAuthFor(forge: string, credentials: unknown): { username: string; password: string } | undefined {
+  const token = (credentials as { token?: unknown } | null)?.token;
+  if (typeof token !== "string" || token === "") return undefined;
+  if (forge === "github") return { username: "x-access-token", password: token };
+  if (forge === "gitlab") return { username: "oauth2", password: token };
+  return undefined;
+}
+
+/**
  * Where a job's workspace is cloned from: the path of a local repository, or the repository's
  * clone URL (settings.cloneUrl, else the forge's usual one).
  */

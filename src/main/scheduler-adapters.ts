@@ -1,6 +1,7 @@
 // Glue between the scheduler's ports and the concrete store and logs: the queue's rows become
 // LeasedJobs, executor outcomes become the queue's outcomes, LISTEN becomes wake-ups.
-import type { JobOutcome as ExecutorOutcome, WorkspaceSource } from "../executors/executor";
+import type { JobOutcome as ExecutorOutcome, JobResume, WorkspaceSource } from "../executors/executor";
+import type { LogStore } from "../logs/log-store";
 import { JobLogWriter } from "../logs/job-log-writer";
 import type { LogHub } from "../logs/log-hub";
 import type { JobContext, JobLog, JobLogs, LeasedJob, SchedulerQueue, Wakeups } from "../scheduler/ports";
@@ -23,7 +24,12 @@ export interface QueueAdapterOptions {
   logFinished?(jobId: number): void;
   /** Every outcome the executor reported, recorded or not (for metrics). */
   onOutcome?(outcome: ExecutorOutcome): void;
+  /** Stored logs, read when a run is adopted to learn where each step's log ends. */
+  logStore?: Pick<LogStore, "read" | "lineCount">;
 }
+
+/** How far back an adopting replica looks for the end of each step's stored log. */
+const RESUME_TAIL_LINES = 5000;
 
 export class StoreSchedulerQueue implements SchedulerQueue {
   /** The queue rows of leased jobs: the adapter needs their pipeline and repository later. */
@@ -33,10 +39,41 @@ export class StoreSchedulerQueue implements SchedulerQueue {
 
   async lease(owner: string, limit: number, leaseMs: number): Promise<LeasedJob[]> {
     const rows = await this.options.queue.leaseJobs({ owner, limit, leaseMs, ...(this.options.globalLimit !== undefined ? { globalLimit: this.options.globalLimit } : {}) });
-    return rows.map((row) => {
-      this.leased.set(row.id, row);
-      return { jobId: row.id, pipelineId: row.pipelineId, repositoryId: row.repositoryId, attempt: row.attempt, runId: row.runId, spec: row.spec };
-    });
+    return rows.map((row) => this.remember(row));
+  }
+
+  private remember(row: QueueJob): LeasedJob {
+    this.leased.set(row.id, row);
+    return { jobId: row.id, pipelineId: row.pipelineId, repositoryId: row.repositoryId, attempt: row.attempt, runId: row.runId, spec: row.spec };
+  }
+
+  async takeOver(jobId: number, fromOwner: string, owner: string, leaseMs: number): Promise<LeasedJob | undefined> {
+    const row = await this.options.queue.takeOver(jobId, fromOwner, owner, leaseMs);
+    return row ? this.remember(row) : undefined;
+  }
+
+  async release(jobId: number, owner: string): Promise<void> {
+    this.leased.delete(jobId);
+    await this.options.queue.release(jobId, owner);
+  }
+
+  async resumePoint(job: LeasedJob): Promise<JobResume> {
+    const finishedSteps = await this.options.steps.finishedSteps(job.jobId, job.attempt);
+    const logCursors: JobResume["logCursors"] = [];
+    const store = this.options.logStore;
+    if (store) {
+      const count = await store.lineCount(job.jobId);
+      const lines = await store.read(job.jobId, { afterLine: Math.max(0, count - RESUME_TAIL_LINES), limit: RESUME_TAIL_LINES });
+      const byStep = new Map<number | null, { lastAt: number; countAtLast: number }>();
+      for (const line of lines) {
+        if (line.attempt !== job.attempt) continue;
+        const cursor = byStep.get(line.step);
+        if (cursor && cursor.lastAt === line.at) cursor.countAtLast++;
+        else byStep.set(line.step, { lastAt: line.at, countAtLast: 1 });
+      }
+      for (const [step, cursor] of byStep) logCursors.push({ step, ...cursor });
+    }
+    return { finishedSteps, logCursors };
   }
 
   async heartbeat(owner: string, jobIds: number[], leaseMs: number): Promise<number[]> {

@@ -34,8 +34,11 @@ import {
 import { apiDeps } from "./api-wiring";
 import { ensureCliToken } from "./cli-token";
 import { startForgeReporter } from "./forge-reporter-wiring";
-import { Forges, normalizeEvent, workspaceFor } from "./forges";
+import { cloneAuthFor, Forges, normalizeEvent, workspaceFor } from "./forges";
 import { masterKey } from "./master-key";
+import { createKubernetesExecutor } from "./kubernetes-wiring";
+import { createRunnerApi, deriveRunnerTokenKey, FileBlobStore, RUNNER_API_BASE_PATH } from "../runner-api";
+import type { Executor } from "../executors/executor";
 import { databaseWakeups, HubJobLogs, StoreSchedulerQueue } from "./scheduler-adapters";
 
 export interface RunningServer {
@@ -51,7 +54,9 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     onError: (error) => logger.warn({ err: error }, "database connection error (recovering)"),
   });
   await applyMigrations(database);
-  const sealer = new Sealer(await masterKey(config, (path) => logger.warn({ path }, "generated a master key for secrets; back it up — without it stored secrets cannot be read")));
+  const key = await masterKey(config, (path) => logger.warn({ path }, "generated a master key for secrets; back it up — without it stored secrets cannot be read"));
+  const sealer = new Sealer(key);
+  const runnerTokenKey = deriveRunnerTokenKey(key);
 
   const deliveries = new DeliveriesStore(database);
   const repositories = new RepositoriesStore(database, sealer);
@@ -101,7 +106,16 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     onError: (error) => logger.warn({ err: error }, "log fan-out error"),
   });
   await hub.start();
-  const executor = new LocalExecutor({ workRoot: join(config.dataDir, "work"), artifactsDir: join(config.dataDir, "artifacts"), cacheDir: join(config.dataDir, "cache") });
+  const executor: Executor =
+    config.executor === "kubernetes"
+      ? createKubernetesExecutor({
+          settings: config,
+          runnerUrl: config.runnerUrl ?? config.publicUrl,
+          tokenKey: runnerTokenKey,
+          onError: (error, context) => logger.warn({ err: error }, context),
+          runsStillActive: (runIds) => queue.runningRunIds(runIds),
+        })
+      : new LocalExecutor({ workRoot: join(config.dataDir, "work"), artifactsDir: join(config.dataDir, "artifacts"), cacheDir: join(config.dataDir, "cache") });
   let dispatcher: Dispatcher | undefined;
   const schedulerQueue = new StoreSchedulerQueue({
     queue,
@@ -109,12 +123,19 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     repositories,
     ...(config.globalMaxJobs !== undefined ? { globalLimit: config.globalMaxJobs } : {}),
     // The lease brought the repository's settings along.
-    workspaceFor: async (job) => workspaceFor(job.repository, job.pipeline.sha),
+    workspaceFor: async (job) => {
+      const source = workspaceFor(job.repository, job.pipeline.sha);
+      // Pods clone over HTTPS themselves: they need the repository's token (the local executor does not).
+      if (source.kind !== "git" || config.executor !== "kubernetes" || job.repository.forge === "local") return source;
+      const auth = cloneAuthFor(job.repository.forge, await repositories.credentials(job.repository.id));
+      return auth ? { ...source, auth } : source;
+    },
     stop: (jobIds) => jobIds.forEach((jobId) => void dispatcher?.cancel(jobId)),
     onOutcome: (outcome) => {
       metrics.jobDuration.observe({ executor: executor.name, result: outcome.status }, outcome.durationMs / 1000);
       if (outcome.status === "error") metrics.executorErrors.inc({ executor: executor.name, code: outcome.error?.code ?? "unknown" });
     },
+    logStore: new DatabaseLogStore(database.db),
     logFinished: (jobId) => void hub.finish(jobId).catch((error: unknown) => logger.warn({ err: error, job: jobId }, "could not end the live log of a finished job")),
   });
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -177,6 +198,12 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
     }),
   });
 
+  // Job pods fetch sources and hand artifacts and cache over through it (any executor may use it).
+  app.route(
+    RUNNER_API_BASE_PATH,
+    createRunnerApi({ tokenKey: runnerTokenKey, blobs: new FileBlobStore(config.dataDir), maxUploadBytes: config.runnerUploadLimit, sourceExclude: [config.dataDir], logger }),
+  );
+
   const reconciler = new LeaseReconciler({
     owner,
     records: {
@@ -185,6 +212,18 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
       requeue: (jobId, leaseOwner) => queue.requeue(jobId, leaseOwner === null ? {} : { owner: leaseOwner }),
     },
     executor,
+    ...(executor.adoptsRuns && executor.hasLiveRun
+      ? {
+          adopt: async (lease: { jobId: number; runId: string; leaseOwner: string }) => {
+            if (!(await executor.hasLiveRun!(lease.runId))) return false;
+            const job = await schedulerQueue.takeOver(lease.jobId, lease.leaseOwner, owner, config.leaseTimeoutMs);
+            // Taken by another replica, or settled meanwhile: either way there is nothing to reap.
+            if (job) dispatcher!.adopt(job);
+            return true;
+          },
+        }
+      : {}),
+    onAdopted: (lease) => logger.info({ job: lease.jobId, run: lease.runId, previousOwner: lease.leaseOwner }, "adopted a running job whose replica stopped"),
     intervalMs: Math.max(500, Math.floor(config.leaseTimeoutMs / 2)),
     // The embedded database is locked to this process: jobs still marked running are a dead process's.
     soleReplica: database.kind === "pglite",

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExecutorEvent, JobOutcome } from "../executors/executor";
+import type { Executor, ExecutorEvent, JobHandle, JobOutcome, JobResume, JobRun } from "../executors/executor";
 import { LocalExecutor } from "../executors/local";
 import { parsePipeline, planPipeline, type Plan } from "../pipeline";
 import { Dispatcher } from "./dispatcher";
@@ -43,6 +43,20 @@ class MemoryQueue implements SchedulerQueue {
   async requeue(jobId: number): Promise<void> {
     this.leases.delete(jobId);
     this.requeued.push(jobId);
+  }
+  readonly released: number[] = [];
+  readonly held = new Map<number, LeasedJob>();
+  async release(jobId: number, owner: string): Promise<void> {
+    if (this.leases.get(jobId) === owner) this.released.push(jobId);
+  }
+  async takeOver(jobId: number, fromOwner: string, owner: string): Promise<LeasedJob | undefined> {
+    const job = this.held.get(jobId);
+    if (!job || this.leases.get(jobId) !== fromOwner) return undefined;
+    this.leases.set(jobId, owner);
+    return job;
+  }
+  async resumePoint(): Promise<JobResume> {
+    return { finishedSteps: [0], logCursors: [{ step: 1, lastAt: 1000, countAtLast: 2 }] };
   }
   async context(): Promise<JobContext> {
     return { plan: this.plan, workspace: { kind: "directory", path: this.workspace }, secrets: { TOKEN: "s3cr3t-token" } };
@@ -177,5 +191,79 @@ describe("Dispatcher", () => {
     const calls = queue.leaseCalls;
     dispatcher.wake();
     expect(queue.leaseCalls).toBe(calls);
+  });
+
+  describe("with an executor whose runs outlive the process (pods)", () => {
+    /** Runs nothing itself: records what the dispatcher asks, and ends a run when told to. */
+    class SurvivingExecutor implements Executor {
+      readonly name = "surviving";
+      readonly adoptsRuns = true;
+      readonly started: JobRun[] = [];
+      readonly detached: string[] = [];
+      readonly cancelled: string[] = [];
+      private readonly ends = new Map<string, (outcome: JobOutcome) => void>();
+      async start(job: JobRun): Promise<JobHandle> {
+        this.started.push(job);
+        const outcome = new Promise<JobOutcome>((resolve) => this.ends.set(job.runId, resolve));
+        return {
+          runId: job.runId,
+          wait: () => outcome,
+          cancel: async () => {
+            this.cancelled.push(job.runId);
+          },
+          cleanup: async () => {},
+          detach: () => {
+            this.detached.push(job.runId);
+            this.ends.get(job.runId)!({ status: "error", exitCode: null, failedStep: null, steps: [], durationMs: 0 });
+          },
+        };
+      }
+      end(runId: string): void {
+        this.ends.get(runId)!({ status: "success", exitCode: null, failedStep: null, steps: [], durationMs: 1 });
+      }
+      async reap(): Promise<"gone"> {
+        return "gone";
+      }
+      async hasLiveRun(): Promise<boolean> {
+        return true;
+      }
+      async close(): Promise<void> {}
+    }
+
+    function survivingSetup() {
+      const queue = new MemoryQueue(plan(), root);
+      const surviving = new SurvivingExecutor();
+      const dispatcher = new Dispatcher({ owner: "replica-a", queue, executor: surviving, logs: new MemoryLogs(), wakeups: new ManualWakeups(), capacity: 4, leaseMs: 10_000, heartbeatMs: 50, onError: () => {} });
+      return { queue, surviving, dispatcher };
+    }
+
+    it("on shutdown stops nothing: each run is detached and its lease let go for the next replica", async () => {
+      const { queue, surviving, dispatcher } = survivingSetup();
+      queue.add("slow", 50);
+      await dispatcher.start();
+      await until(() => surviving.started.length === 1);
+      await dispatcher.drain(60_000);
+      expect(surviving.detached).toEqual(["50-1"]);
+      expect(surviving.cancelled).toEqual([]);
+      expect(queue.released).toEqual([50]);
+      expect(queue.requeued).toEqual([]);
+      expect(queue.outcomes.has(50)).toBe(false);
+    });
+
+    it("adopts a run taken over from a dead replica: same run id, with what is already recorded", async () => {
+      const { queue, surviving, dispatcher } = survivingSetup();
+      const spec = plan().jobs.find((job) => job.key === "slow")!;
+      const job: LeasedJob = { jobId: 60, pipelineId: 1, repositoryId: 1, attempt: 1, runId: "60-1", spec };
+      queue.held.set(60, job);
+      queue.leases.set(60, "dead-replica");
+      const taken = await queue.takeOver(60, "dead-replica", "replica-a");
+      dispatcher.adopt(taken!);
+      await until(() => surviving.started.length === 1);
+      expect(surviving.started[0]).toMatchObject({ runId: "60-1", resume: { finishedSteps: [0], logCursors: [{ step: 1, lastAt: 1000, countAtLast: 2 }] } });
+      surviving.end("60-1");
+      await until(() => queue.outcomes.has(60));
+      expect(queue.outcomes.get(60)!.status).toBe("success");
+      await dispatcher.drain(1_000);
+    });
   });
 });

@@ -26,6 +26,10 @@ interface Running {
   handle?: JobHandle;
   log?: JobLog;
   cancelRequested: boolean;
+  /** Left running for another process to adopt (shutdown with an executor whose runs outlive it). */
+  handedOff?: boolean;
+  /** This replica took the run over from a dead one: the executor adopts it. */
+  adopted?: boolean;
   done: Promise<void>;
 }
 
@@ -89,6 +93,10 @@ export class Dispatcher {
     clearInterval(this.heartbeat);
     await this.unsubscribe?.();
     await this.leasing;
+    if (this.options.executor.adoptsRuns) {
+      await this.handOff();
+      return;
+    }
     const all = Promise.all([...this.running.values()].map((running) => running.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -108,6 +116,26 @@ export class Dispatcher {
     await all;
   }
 
+  /**
+   * Shutdown with an executor whose runs outlive this process: nothing is stopped. Each job's lease
+   * is let go at once, so the next replica (or this one restarted) adopts its run.
+   */
+  private async handOff(): Promise<void> {
+    const all = [...this.running.values()];
+    for (const running of all) {
+      running.handedOff = true;
+      running.handle?.detach?.();
+      await this.options.queue.release(running.job.jobId, this.options.owner).catch((error: unknown) => this.options.onError(error, "letting go of a job's lease"));
+    }
+    await Promise.all(all.map((running) => running.done));
+  }
+
+  /** Follows a job whose run a dead replica started (the reconciler took its lease over). */
+  adopt(job: LeasedJob): void {
+    if (this.running.has(job.jobId) || this.draining) return;
+    this.launch(job, true);
+  }
+
   private async fill(): Promise<void> {
     for (;;) {
       const free = this.options.capacity - this.running.size;
@@ -118,8 +146,8 @@ export class Dispatcher {
     }
   }
 
-  private launch(job: LeasedJob): void {
-    const running: Running = { job, cancelRequested: false, done: Promise.resolve() };
+  private launch(job: LeasedJob, adopted = false): void {
+    const running: Running = { job, cancelRequested: false, adopted, done: Promise.resolve() };
     this.running.set(job.jobId, running);
     running.done = this.run(running)
       .catch((error: unknown) => this.options.onError(error, `running job ${job.jobId}`))
@@ -138,6 +166,7 @@ export class Dispatcher {
       const jobRun = {
         ...jobRunFor(job.spec, { plan: context.plan, pipelineRunId: `pipeline-${job.pipelineId}`, workspace: context.workspace, secrets: context.secrets, attempt: job.attempt }),
         runId: job.runId,
+        ...(running.adopted ? { resume: await queue.resumePoint(job) } : {}),
       };
       running.log = logs.open(job, Object.values(jobRun.secrets));
       const steps: Promise<void>[] = [];
@@ -155,6 +184,7 @@ export class Dispatcher {
       outcome = errorOutcome(error);
     }
     await running.log?.close().catch((error: unknown) => this.options.onError(error, `closing the log of job ${job.jobId}`));
+    if (running.handedOff) return;
     if (running.cancelRequested && this.draining) {
       // Handed back to the queue by drain(); its outcome here is not the job's.
       await running.handle?.cleanup().catch(() => undefined);

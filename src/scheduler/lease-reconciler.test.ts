@@ -61,4 +61,31 @@ describe("LeaseReconciler", () => {
     expect(calls).toEqual(["reap broken-1", "reap 2-1", "requeue 2 from dead"]);
     expect(errors).toEqual(["reconciling job 1"]);
   });
+
+  it("adopts a run that outlived its owner instead of reaping it, and reaps the ones it cannot adopt", async () => {
+    const { calls, records, executor } = fakes([
+      { jobId: 3, runId: "3-1", leaseOwner: "dead" },
+      { jobId: 4, runId: "4-1", leaseOwner: "dead" },
+      { jobId: 5, runId: null, leaseOwner: "dead" },
+    ]);
+    const adopted: number[] = [];
+    const reconciler = new LeaseReconciler({
+      owner: "me",
+      records,
+      executor,
+      intervalMs: 60_000,
+      soleReplica: false,
+      adopt: async (lease) => {
+        calls.push(`adopt? ${lease.runId} of ${lease.leaseOwner}`);
+        return lease.runId === "3-1";
+      },
+      onAdopted: (lease) => adopted.push(lease.jobId),
+      onError: (error) => {
+        throw error;
+      },
+    });
+    await reconciler.reconcileNow();
+    expect(calls).toEqual(["adopt? 3-1 of dead", "adopt? 4-1 of dead", "reap 4-1", "requeue 4 from dead", "requeue 5 from dead"]);
+    expect(adopted).toEqual([3]);
+  });
 });

@@ -1,5 +1,6 @@
 // Reconciles running jobs whose replica died: their leases ran out (or, for the only replica of an
-// embedded database, they belong to a previous process). Each is first settled with the executor —
+// embedded database, they belong to a previous process). A run that outlives its owner (a pod) and
+// is still there is adopted: this replica follows it on. Any other is first settled with the executor —
 // whatever is left of the run is stopped, so it never goes on beside its retry — and only then
 // queued again as a new attempt (or finished as cancelled when its stop had been requested).
 // This is a recovery path, so it runs on a timer; the path from webhook to job start never waits
@@ -33,7 +34,13 @@ export interface LeaseReconcilerOptions {
    * running job another owner holds is stale at once, without waiting for its lease to run out.
    */
   soleReplica: boolean;
+  /**
+   * For executors whose runs outlive their owner: takes the run over (same run id, followed on by
+   * this replica) when it is still there; resolves false when there is nothing to adopt.
+   */
+  adopt?: (lease: StaleLease & { runId: string; leaseOwner: string }) => Promise<boolean>;
   onReconciled?: (lease: StaleLease, result: { reaped: "stopped" | "gone"; queue: "requeued" | "cancelled" | "not_running" }) => void;
+  onAdopted?: (lease: StaleLease) => void;
   onError: (error: unknown, context: string) => void;
 }
 
@@ -76,6 +83,11 @@ export class LeaseReconciler {
     for (const lease of leases) {
       if (this.stopped) return;
       try {
+        const { runId, leaseOwner } = lease;
+        if (this.options.adopt && runId !== null && leaseOwner !== null && (await this.options.adopt({ ...lease, runId, leaseOwner }))) {
+          this.options.onAdopted?.(lease);
+          continue;
+        }
         const reaped = lease.runId === null ? "gone" : await executor.reap(lease.runId);
         const queue = await records.requeue(lease.jobId, lease.leaseOwner);
         this.options.onReconciled?.(lease, { reaped, queue });

@@ -1,6 +1,6 @@
 // What the scheduler needs from the rest of the system, as small interfaces: the queue (store/),
 // the logs pipeline (logs/) and a wake-up signal (LISTEN/NOTIFY). main/ wires the real ones.
-import type { ExecutorEvent, JobOutcome, WorkspaceSource } from "../executors/executor";
+import type { ExecutorEvent, JobOutcome, JobResume, WorkspaceSource } from "../executors/executor";
 import type { Plan, PlannedJob } from "../pipeline";
 
 /** A job this replica holds the lease of. */
@@ -31,6 +31,12 @@ export interface SchedulerQueue {
   finish(jobId: number, owner: string, outcome: JobOutcome): Promise<boolean>;
   /** Gives a job back to the queue (shutdown before it finished). */
   requeue(jobId: number, owner: string): Promise<void>;
+  /** Lets the lease run out now but keeps the run, for another replica to adopt (shutdown). */
+  release(jobId: number, owner: string): Promise<void>;
+  /** Takes over a running job a dead owner held, keeping its run id and attempt; undefined when it moved on. */
+  takeOver(jobId: number, fromOwner: string, owner: string, leaseMs: number): Promise<LeasedJob | undefined>;
+  /** What is already recorded of a run this replica adopts (finished steps, where each step's log ends). */
+  resumePoint(job: LeasedJob): Promise<JobResume>;
   context(job: LeasedJob): Promise<JobContext>;
   /** Step started/finished, for the steps table and forge statuses. */
   recordStep(job: LeasedJob, event: Extract<ExecutorEvent, { type: "step-started" | "step-finished" }>): Promise<void>;

@@ -202,6 +202,38 @@ export class JobQueue {
     return rows.length > 0;
   }
 
+  /** Of these run ids, the ones whose job is still running (the Kubernetes janitor keeps their pods). */
+  async runningRunIds(runIds: readonly string[]): Promise<Set<string>> {
+    if (runIds.length === 0) return new Set();
+    const rows = await run(() =>
+      this.db
+        .select({ runId: jobs.runId })
+        .from(jobs)
+        .where(and(eq(jobs.status, "running"), inArray(jobs.runId, [...runIds]))),
+    );
+    return new Set(rows.map((row) => row.runId).filter((id): id is string => id !== null));
+  }
+
+  /** adopt(), then the job as a lease gives it (same run id and attempt), to follow its run further. */
+  async takeOver(jobId: number, fromOwner: string, toOwner: string, leaseMs: number, now?: Date): Promise<LeasedJob | undefined> {
+    if (!(await this.adopt(jobId, fromOwner, toOwner, leaseMs, now))) return undefined;
+    const [job] = await run(() => leasedJobs(this.db, [jobId]));
+    return job;
+  }
+
+  /**
+   * Lets the lease run out now, keeping the run: this replica stops following the job (shutdown)
+   * and another one, or this one restarted, adopts it at once.
+   */
+  async release(jobId: number, owner: string, now?: Date): Promise<void> {
+    await run(() =>
+      this.db
+        .update(jobs)
+        .set({ leaseExpiresAt: leaseClock(now) })
+        .where(and(eq(jobs.id, jobId), eq(jobs.status, "running"), eq(jobs.leaseOwner, owner))),
+    );
+  }
+
   /**
    * Puts a running job whose run is gone back in the queue (the next lease is a new attempt). When
    * `owner` is given, only if that owner still holds it. A job whose stop was requested is finished

@@ -1,6 +1,6 @@
 // Steps of a job attempt as the executor reports them: one row per (job, attempt, step index),
 // written when a step starts and again when it finishes (or once, for a step that never started).
-import { sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Db } from "./database";
 import { steps } from "./schema";
 import { run } from "./transaction";
@@ -54,5 +54,16 @@ export class StepsStore {
           },
         }),
     );
+  }
+
+  /** Indexes of the attempt's steps whose end is recorded (an adopting replica reports them no more). */
+  async finishedSteps(jobId: number, attempt: number): Promise<number[]> {
+    const rows = await run(() =>
+      this.db
+        .select({ index: steps.index })
+        .from(steps)
+        .where(and(eq(steps.jobId, jobId), eq(steps.attempt, attempt), inArray(steps.status, ["success", "failure", "skipped", "cancelled", "timed_out"]))),
+    );
+    return rows.map((row) => row.index).sort((a, b) => a - b);
   }
 }

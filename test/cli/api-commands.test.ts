@@ -35,6 +35,7 @@ async function cli(args: string[], options: { env?: Record<string, string>; colo
     openAdmin: unused,
     migrate: unused,
     readStdin: unused,
+    startKubernetesRun: unused,
     onInterrupt: () => () => {},
   };
   const code = await runCli(args, ctx);

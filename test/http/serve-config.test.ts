@@ -49,7 +49,23 @@ describe("defaults", () => {
       shutdownGraceMs: 30_000,
       leaseTimeoutMs: 60_000,
       scheduleRefreshMs: 300_000,
+      runnerUploadLimit: 2 * 1024 ** 3,
+      kubernetesNamespace: "default",
+      kubernetesDefaultImage: "alpine:3.21",
+      kubernetesHelperImage: "gust-helper:0.1.0",
+      kubernetesImagePullSecrets: [],
+      kubernetesImagePullTimeoutMs: 180_000,
+      kubernetesUnschedulableTimeoutMs: 600_000,
+      kubernetesKeepFailedPodsMs: 0,
+      kubernetesVirtualNode: false,
+      eciUseSpecs: true,
+      eciAutoImageCache: false,
     });
+  });
+
+  it("read the Kubernetes executor's settings from the environment, yes/no switches included", () => {
+    const config = load({ env: { GUST_EXECUTOR: "kubernetes", GUST_KUBERNETES_NAMESPACE: "gust-jobs", GUST_KUBERNETES_VIRTUAL_NODE: "yes", GUST_ECI_USE_SPECS: "0", GUST_KUBERNETES_IMAGE_PULL_SECRETS: "registry-a,registry-b" } });
+    expect(config).toMatchObject({ executor: "kubernetes", kubernetesNamespace: "gust-jobs", kubernetesVirtualNode: true, eciUseSpecs: false, kubernetesImagePullSecrets: ["registry-a", "registry-b"] });
   });
 
   it("read no file unless one is named", () => {

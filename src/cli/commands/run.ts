@@ -10,6 +10,8 @@ import { SecretMasker } from "../../logs/secret-masker";
 import { defaultPipelineName, parsePipeline, planPipeline, type Plan } from "../../pipeline";
 import { keyValues, parseCommandArgs, positiveInt, UsageError } from "../args";
 import type { CliContext } from "../context";
+import { readFileSync } from "node:fs";
+import { ConfigError, loadConfig, type GustConfig } from "../../config";
 import { EVENT_HELP, EVENT_OPTIONS, eventContext } from "../event-options";
 import { pipelineTextsAtCommit, repositoryState, resolveCommit } from "../git-info";
 import { JsonReporter } from "../output/json-reporter";
@@ -21,7 +23,8 @@ import { readSecretsFile } from "../secrets-file";
 
 export const RUN_HELP = `Usage: gust run [dir] [options]
 
-Runs the pipelines of a repository (.gust.yml, .gust/*.yml) on this machine as local processes.
+Runs the pipelines of a repository (.gust.yml, .gust/*.yml) on this machine as local processes,
+or with --executor kubernetes as pods in a cluster (same plan, same pod model as gust serve).
 
 Options:
   --job NAME         run only this job and the jobs it needs (repeatable)
@@ -34,6 +37,14 @@ ${EVENT_HELP}
   --cache-dir DIR    where caches and artifacts are kept (default: ~/.cache/gust)
   --keep-workspace   keep job workspaces for inspection
   --json             one JSON event per line instead of text
+
+Kubernetes (--executor kubernetes; also from the GUST_KUBERNETES_* variables gust serve reads):
+  --executor NAME    local (default) or kubernetes
+  --kubeconfig FILE  the cluster (default: KUBECONFIG, ~/.kube/config, or in-cluster)
+  --namespace NS     where job pods run
+  --runner-url URL   where the pods reach this machine (its port is listened on here)
+  --helper-image IMG the helper image (runner-images/helper)
+  --default-image IMG the step image when a job names none
 `;
 
 const OPTIONS = {
@@ -47,6 +58,12 @@ const OPTIONS = {
   "cache-dir": { type: "string" },
   "keep-workspace": { type: "boolean" },
   json: { type: "boolean" },
+  executor: { type: "string" },
+  kubeconfig: { type: "string" },
+  namespace: { type: "string" },
+  "runner-url": { type: "string" },
+  "helper-image": { type: "string" },
+  "default-image": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -108,11 +125,16 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
   const artifactsDir = join(cacheRoot, "artifacts");
   await ctx.pruneArtifacts(artifactsDir, Date.now());
   const workRoot = await mkdtemp(join(tmpdir(), "gust-run-"));
-  const executor = ctx.createLocalExecutor({ workRoot, artifactsDir, cacheDir: join(cacheRoot, "cache") });
+  const onKubernetes = values.executor === "kubernetes";
+  if (values.executor !== undefined && !onKubernetes && values.executor !== "local") throw new UsageError(`--executor is local or kubernetes, not ${values.executor}`);
+  const kubernetes = onKubernetes
+    ? await ctx.startKubernetesRun(kubernetesConfig(values, ctx), { dataDir: join(cacheRoot, "kubernetes"), warn: note })
+    : undefined;
+  const executor = kubernetes?.executor ?? ctx.createLocalExecutor({ workRoot, artifactsDir, cacheDir: join(cacheRoot, "cache") });
   let exitCode = 0;
   try {
     for (const plan of plans) {
-      for (const line of localNotes(plan, secrets)) note(line);
+      if (!onKubernetes) for (const line of localNotes(plan, secrets)) note(line);
       const result = await runPlan(plan, { ctx, json, masker, parallel, secrets, workspace, executor, keepWorkspace: values["keep-workspace"] ?? false });
       if (result.status !== "success") exitCode = result.status === "cancelled" ? 130 : 1;
       if (plan.release && plan.release.state !== "skipped" && result.status === "success") {
@@ -121,11 +143,31 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
       if (exitCode === 130) break;
     }
   } finally {
-    await executor.close();
+    if (kubernetes) await kubernetes.close();
+    else await executor.close();
     if (!values["keep-workspace"]) await rm(workRoot, { recursive: true, force: true });
     else note(`workspaces kept in ${workRoot}`);
   }
   return exitCode;
+}
+
+/** The Kubernetes settings gust serve would use (environment, config file), with this command's flags on top. */
+function kubernetesConfig(values: { kubeconfig?: string; namespace?: string; "runner-url"?: string; "helper-image"?: string; "default-image"?: string }, ctx: CliContext): GustConfig {
+  const argv: string[] = [];
+  const flag = (name: string, value: string | undefined): void => {
+    if (value !== undefined) argv.push(`--${name}`, value);
+  };
+  flag("kubeconfig", values.kubeconfig);
+  flag("kubernetes-namespace", values.namespace);
+  flag("runner-url", values["runner-url"]);
+  flag("kubernetes-helper-image", values["helper-image"]);
+  flag("kubernetes-default-image", values["default-image"]);
+  try {
+    return loadConfig({ argv: [...argv, "--executor", "kubernetes"], env: ctx.env, readFile: (file) => readFileSync(file, "utf8") });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 interface RunSettings {

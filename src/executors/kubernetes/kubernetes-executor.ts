@@ -43,6 +43,7 @@ export class KubernetesExecutor implements Executor {
   private readonly watcher: PodWatcher;
   private readonly jobs = new Map<string, KubernetesJob>();
   private readonly starting = new Map<string, Promise<JobHandle>>();
+  private readonly creations = new Slots(32);
   private started: Promise<void> | undefined;
   private janitorTimer: NodeJS.Timeout | undefined;
   private janitorPass: Promise<void> | undefined;
@@ -93,6 +94,7 @@ export class KubernetesExecutor implements Executor {
       pod = await this.create(namespace, podName, built.pod, built.secret);
     }
     this.watcher.remember(pod);
+    pod = this.watcher.get(podName) ?? pod;
     const settings: KubernetesJobSettings = {
       namespace,
       imagePullTimeoutMs: this.options.imagePullTimeoutMs,
@@ -114,6 +116,17 @@ export class KubernetesExecutor implements Executor {
 
   /** Secret, then pod, then the Secret's owner (the pod), so Kubernetes deletes them together. */
   private async create(namespace: string, podName: string, pod: V1Pod, secret: Parameters<KubeClient["createSecret"]>[1]): Promise<V1Pod> {
+    // A burst of jobs must not open thousands of requests at once (memory, API fairness, and ECI's
+    // CreateContainerGroup rate limit): creations wait for a slot.
+    await this.creations.acquire();
+    try {
+      return await this.createNow(namespace, podName, pod, secret);
+    } finally {
+      this.creations.release();
+    }
+  }
+
+  private async createNow(namespace: string, podName: string, pod: V1Pod, secret: Parameters<KubeClient["createSecret"]>[1]): Promise<V1Pod> {
     const { client, onRequest } = this.options;
     const adoptOn409 = async <T>(create: () => Promise<T>, read: () => Promise<T | null>): Promise<T> => {
       try {
@@ -196,5 +209,26 @@ export class KubernetesExecutor implements Executor {
     this.jobs.clear();
     this.watcher.close();
     await this.janitorPass;
+  }
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
   }
 }

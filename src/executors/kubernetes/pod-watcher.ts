@@ -161,7 +161,8 @@ export class PodWatcher {
     this.retryTimer.unref();
   }
 
-  private apply(type: "ADDED" | "MODIFIED" | "DELETED", pod: V1Pod): void {
+  private apply(type: "ADDED" | "MODIFIED" | "DELETED", full: V1Pod): void {
+    const pod = slimPod(full);
     const name = pod.metadata?.name;
     if (!name) return;
     if (type === "DELETED") this.pods.delete(name);
@@ -169,4 +170,19 @@ export class PodWatcher {
     for (const listener of this.listeners.get(name) ?? []) listener(pod, type);
     for (const listener of this.anyListeners) listener(pod, type);
   }
+}
+
+/**
+ * What the executor reads of a pod: its metadata (without managedFields, often the largest part),
+ * its status, and its containers' names. Thousands of pods are held at once; the rest of the spec
+ * (env, commands, volumes) is Gust's own and known already.
+ */
+export function slimPod(pod: V1Pod): V1Pod {
+  const { managedFields: _managed, ...metadata } = pod.metadata ?? {};
+  const names = (containers: Array<{ name: string }> | undefined) => containers?.map((container) => ({ name: container.name, image: "" }));
+  return {
+    metadata,
+    ...(pod.status ? { status: pod.status } : {}),
+    ...(pod.spec ? { spec: { containers: names(pod.spec.containers) ?? [], ...(pod.spec.initContainers ? { initContainers: names(pod.spec.initContainers) } : {}) } } : {}),
+  };
 }

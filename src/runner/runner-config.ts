@@ -3,32 +3,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { CacheKeyPart } from "../executors/executor";
+import type { PodSource } from "../executors/kubernetes/job-source";
+import type { RunnerConfig } from "../executors/kubernetes/runner-config";
 
-export type RunnerSource =
-  | {
-      kind: "git";
-      url: string;
-      commit: string;
-      ref?: string;
-      /** Commits of history to fetch; 0 or less: all of it. */
-      depth: number;
-      submodules: boolean;
-      auth?: { username: string; password: string };
-    }
-  | { kind: "archive" };
-
-export interface RunnerConfig {
-  version: 1;
-  /** Where Gust's runner API is reachable from the pod. */
-  runnerUrl: string;
-  token: string;
-  source: RunnerSource;
-  artifactsFrom: string[];
-  artifacts: { paths: string[] } | null;
-  cache: { key: CacheKeyPart[]; restoreKeys: string[]; paths: string[] } | null;
-  stopServices: boolean;
-  lastStep: number;
-}
+// One definition of runner.json, shared with the pod-spec builder that writes it.
+export type { RunnerConfig } from "../executors/kubernetes/runner-config";
+export type RunnerSource = PodSource;
 
 export interface RunnerPaths {
   config: string;

@@ -5,6 +5,7 @@
 import type { V1EnvVar } from "@kubernetes/client-node";
 import type { JobRun, StepRun } from "../executor";
 import { JOB_PATH, secretEnvKey, stepScriptKey, WORKSPACE_PATH } from "./pod-protocol";
+import { gustContextVariables } from "../context-env";
 
 /**
  * `value` as Kubernetes passes it on unchanged: the kubelet expands `$(NAME)` in env values and
@@ -57,24 +58,7 @@ export function stepEnv({ job, step, index, secretName, workdir, servicePorts }:
       vars.set(entry.name, entry);
     }
   };
-  put(
-    literalEnv({
-      CI: "true",
-      GUST_EXECUTOR: "kubernetes",
-      GUST_PIPELINE: job.pipelineName,
-      GUST_PIPELINE_RUN_ID: job.pipelineRunId,
-      GUST_JOB: job.jobKey,
-      GUST_JOB_NAME: job.jobName,
-      GUST_RUN_ID: job.runId,
-      GUST_ATTEMPT: String(job.attempt),
-      GUST_COMMIT: job.commit.sha,
-      GUST_REF: job.commit.ref,
-      GUST_BRANCH: job.commit.branch ?? "",
-      GUST_TAG: job.commit.tag ?? "",
-      GUST_WORKSPACE: WORKSPACE_PATH,
-      GUST_STEP: step.name,
-    }),
-  );
+  put(literalEnv({ ...gustContextVariables(job, "kubernetes", WORKSPACE_PATH), GUST_STEP: step.name }));
   put(literalEnv(job.env));
   put(literalEnv(step.env));
   put(

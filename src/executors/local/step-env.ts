@@ -1,6 +1,7 @@
 // The environment a step's shell sees. Precedence, lowest first: the host's environment (all of
 // it, or only the harmless part), CI and GUST_* variables, job env, step env, secrets.
 import type { JobRun, StepRun } from "../executor";
+import { gustContextVariables } from "../context-env";
 
 /**
  * Which of the host's variables steps see. `all` suits `gust run` on a laptop (like running the
@@ -24,21 +25,7 @@ export function hostVariables(mode: HostEnvironment, source: NodeJS.ProcessEnv =
 /** The layers below job env, built once per job. */
 export function jobEnvironment(job: JobRun, workspace: string, host: HostEnvironment): Record<string, string> {
   const env = hostVariables(host);
-  Object.assign(env, {
-    CI: "true",
-    GUST_EXECUTOR: "local",
-    GUST_PIPELINE: job.pipelineName,
-    GUST_PIPELINE_RUN_ID: job.pipelineRunId,
-    GUST_JOB: job.jobKey,
-    GUST_JOB_NAME: job.jobName,
-    GUST_RUN_ID: job.runId,
-    GUST_ATTEMPT: String(job.attempt),
-    GUST_COMMIT: job.commit.sha,
-    GUST_REF: job.commit.ref,
-    GUST_BRANCH: job.commit.branch ?? "",
-    GUST_TAG: job.commit.tag ?? "",
-    GUST_WORKSPACE: workspace,
-  });
+  Object.assign(env, gustContextVariables(job, "local", workspace));
   return env;
 }
 

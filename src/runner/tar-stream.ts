@@ -15,8 +15,9 @@ export interface UnpackResult {
  * devices are left out (`portable`). A listed directory brings its whole content.
  */
 export function packFiles(root: string, relativePaths: readonly string[]): Readable {
-  const pack = new Pack({ cwd: root, portable: true });
-  for (const relative of relativePaths) pack.add(relative);
+  const pack = new Pack({ cwd: root, portable: true, noDirRecurse: true });
+  // An archive of nothing is no archive to tar's reader: then it holds the root directory alone.
+  for (const relative of relativePaths.length > 0 ? relativePaths : ["."]) pack.add(relative);
   pack.end();
   return Readable.from(pack);
 }

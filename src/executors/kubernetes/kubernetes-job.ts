@@ -249,18 +249,7 @@ export class KubernetesJob implements JobHandle {
 
   private async follow(): Promise<JobOutcome> {
     const started = Date.now();
-    const podCreated = this.pod?.metadata?.creationTimestamp;
-    const createdAt = podCreated ? new Date(podCreated).getTime() : started;
     this.emit({ type: "job-started", at: started });
-    if (this.job.timeoutMs !== undefined) {
-      // Counted from the pod's creation, so an adopted job keeps its original deadline.
-      this.jobTimer = setTimeout(() => {
-        if (this.finished || this.interrupt) return;
-        this.setInterrupt({ kind: "timeout" });
-        void this.deletePod(this.settings.cancelGraceSeconds).catch((error: unknown) => this.hooks.onError(error, `deleting pod ${this.podName}`));
-      }, Math.max(0, createdAt + this.job.timeoutMs - Date.now()));
-      this.jobTimer.unref();
-    }
     if (this.pod && this.pod.status?.phase !== "Succeeded") this.checkProblems(this.pod, "MODIFIED");
 
     const results: StepResult[] = [];
@@ -271,10 +260,14 @@ export class KubernetesJob implements JobHandle {
         : undefined;
       return this.finishEarly(problem, results, started);
     }
+    // The job's timeout counts from its first step, as it does locally; starting the pod (image
+    // pulls, scheduling, the clone) has bounds of its own. An adopted job keeps its deadline.
+    this.startJobTimer(this.resume ? prepared.finishedAt || Date.now() : Date.now());
 
     let failing = false;
     let failedStep: number | null = null;
     let failedExit: number | null = null;
+    let failedTimedOut = false;
     const finished = new Set(this.resume?.finishedSteps ?? []);
     for (const step of this.job.steps) {
       const index = step.index;
@@ -292,6 +285,7 @@ export class KubernetesJob implements JobHandle {
         failing = true;
         failedStep = index;
         failedExit = report.exitCode;
+        failedTimedOut = report.status === "timed-out";
       }
     }
 
@@ -301,9 +295,24 @@ export class KubernetesJob implements JobHandle {
         return this.settle(this.errorOutcome({ code: "artifacts_failed", message: `saving artifacts or cache failed: ${ended.message.trim() || `exit ${ended.exitCode}`}`, retryable: true }, results, started));
       }
     }
-    const status = this.interrupt?.kind === "cancel" ? "cancelled" : this.interrupt?.kind === "timeout" ? "timed-out" : this.interrupt?.kind === "error" ? "error" : failing ? "failure" : "success";
-    if (status === "error" && this.interrupt?.kind === "error") return this.settle(this.errorOutcome(this.interrupt.problem, results, started));
-    return this.settle({ status, exitCode: status === "failure" ? failedExit : null, failedStep: status === "failure" ? failedStep : null, steps: results, durationMs: Date.now() - started });
+    if (this.interrupt?.kind === "error") return this.settle(this.errorOutcome(this.interrupt.problem, results, started));
+    if (this.interrupt?.kind === "cancel") return this.settle({ status: "cancelled", exitCode: null, failedStep: null, steps: results, durationMs: Date.now() - started });
+    if (this.interrupt?.kind === "timeout") {
+      const running = results.findIndex((result) => result.status === "timed-out");
+      return this.settle({ status: "timed-out", exitCode: null, failedStep: running >= 0 ? running : null, steps: results, durationMs: Date.now() - started });
+    }
+    if (!failing) return this.settle({ status: "success", exitCode: null, failedStep: null, steps: results, durationMs: Date.now() - started });
+    return this.settle({ status: failedTimedOut ? "timed-out" : "failure", exitCode: failedTimedOut ? null : failedExit, failedStep, steps: results, durationMs: Date.now() - started });
+  }
+
+  private startJobTimer(from: number): void {
+    if (this.job.timeoutMs === undefined) return;
+    this.jobTimer = setTimeout(() => {
+      if (this.finished || this.interrupt) return;
+      this.setInterrupt({ kind: "timeout" });
+      void this.deletePod(this.settings.cancelGraceSeconds).catch((error: unknown) => this.hooks.onError(error, `deleting pod ${this.podName}`));
+    }, Math.max(0, from + this.job.timeoutMs - Date.now()));
+    this.jobTimer.unref();
   }
 
   private async runStep(index: number, alreadyRecorded: boolean): Promise<StepReport> {

@@ -70,6 +70,15 @@ start() {
   say "started $component (pid $!)"
 }
 
+# There is no registry: a pull of an image that is not imported (a test of that failure, say) must
+# fail at once and send nothing off the machine. containerd 1.6 always adds the registry's own host
+# after any configured mirror, so its requests go to a proxy address where nothing listens.
+# (Go never proxies loopback addresses; NO_PROXY keeps the pod and service ranges direct too.)
+no_egress() {
+  HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 https_proxy='' http_proxy='' \
+    NO_PROXY="127.0.0.1,localhost,$SUBNET,$SERVICE_RANGE" no_proxy='' "$@"
+}
+
 api() { # api <path>: GET from the apiserver as admin
   curl -fsS --max-time 5 --cacert "$PKI/ca.crt" -H "Authorization: Bearer $(cat "$PKI/admin.token")" \
     "https://127.0.0.1:$API_PORT$1"
@@ -79,13 +88,26 @@ api() { # api <path>: GET from the apiserver as admin
 if [ -n "${GUST_KUBE_BIN:-}" ]; then
   BIN=$GUST_KUBE_BIN
 else
-  BIN=$("$HERE/build.sh" | tail -n 1)
+  BIN=$(bash "$HERE/build.sh" | tail -n 1)
 fi
 export GUST_KUBE_BIN=$BIN
 for b in kube-apiserver kubelet kube-scheduler kube-controller-manager pause; do
   [ -x "$BIN/$b" ] || fail build "$BIN/$b is missing: run test/cluster/build.sh"
 done
 phase "binaries in $BIN"
+
+# State left by a cluster whose processes are all gone (killed at the end of a session, a reboot)
+# still has mounts, containers and pods of a dead kubelet: start from clean instead.
+if [ -d "$RUN" ]; then
+  alive=0
+  for c in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet; do
+    if running "$c"; then alive=1; fi
+  done
+  if [ "$alive" = 0 ]; then
+    say "no component of the cluster in $DIR is running: removing its stale state first"
+    bash "$HERE/down.sh"
+  fi
+fi
 
 mkdir -p "$DIR" "$PKI" "$RUN" "$LOGS" "$DIR/etcd" "$DIR/containerd" "$DIR/cni/net.d" "$DIR/kubelet"
 chmod 0700 "$DIR/etcd"
@@ -241,11 +263,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     conf_dir = "$DIR/cni/net.d"
     max_conf_num = 1
 EOF
-start containerd /usr/bin/containerd --config "$DIR/containerd/config.toml"
+no_egress start containerd /usr/bin/containerd --config "$DIR/containerd/config.toml"
 wait_for containerd 60 "containerd answering on $SOCK" ctr --address "$SOCK" version
 
 # The sandbox image must be there before the kubelet creates its first pod sandbox.
-"$HERE/images.sh"
+bash "$HERE/images.sh"
 phase "containerd ready, images imported"
 
 # --- kubelet ---
@@ -277,7 +299,7 @@ clusterDomain: cluster.local
 EOF
 # Without this the kubelet's built-in ECR credential check calls a cloud metadata address.
 export AWS_EC2_METADATA_DISABLED=true
-start kubelet "$BIN/kubelet" \
+no_egress start kubelet "$BIN/kubelet" \
   --config="$DIR/kubelet/config.yaml" --kubeconfig="$DIR/kubelet.kubeconfig" \
   --container-runtime=remote --container-runtime-endpoint="unix://$SOCK" --image-service-endpoint="unix://$SOCK" \
   --root-dir="$DIR/kubelet/root" --cert-dir="$DIR/kubelet/pki" --hostname-override="$NODE" \

@@ -122,8 +122,8 @@ describe.skipIf(!cluster.kubeconfig)("gust serve --executor kubernetes, end to e
     // Follow build's log live over SSE while its pod runs.
     let buildJobId: number | undefined;
     for (let i = 0; i < 600 && buildJobId === undefined; i++) {
-      const pipelines = await api<{ items: Array<{ id: number }> }>("/pipelines");
-      const first = pipelines.items[0];
+      const pipelines = await api<{ pipelines: Array<{ id: number }> }>("/pipelines");
+      const first = pipelines.pipelines[0];
       if (first) {
         const detail = await api<{ jobs: Array<{ id: number; key: string }> }>(`/pipelines/${first.id}`);
         buildJobId = detail.jobs.find((job) => job.key === "build")?.id;
@@ -148,7 +148,7 @@ describe.skipIf(!cluster.kubeconfig)("gust serve --executor kubernetes, end to e
     expect(check("app / test")).toMatchObject({ status: "completed", conclusion: "success" });
     expect(check("app")).toMatchObject({ status: "completed", conclusion: "success" });
 
-    const testJobId = (await api<{ jobs: Array<{ id: number; key: string }> }>(`/pipelines/${(await api<{ items: Array<{ id: number }> }>("/pipelines")).items[0]!.id}`)).jobs.find((job) => job.key === "test")!.id;
+    const testJobId = (await api<{ jobs: Array<{ id: number; key: string }> }>(`/pipelines/${(await api<{ pipelines: Array<{ id: number }> }>("/pipelines")).pipelines[0]!.id}`)).jobs.find((job) => job.key === "test")!.id;
     const testLog = await api<{ lines: Array<{ text: string }> }>(`/jobs/${testJobId}/logs`);
     expect(testLog.lines.map((line) => line.text)).toContain("tested version-7");
     // The pods cloned with the token, and are gone once their jobs ended.

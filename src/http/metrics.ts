@@ -26,6 +26,8 @@ export interface Metrics {
   jobDuration: Histogram<"executor" | "result">;
   /** Failures of the executor itself (not of the job's steps), by executor and error code. */
   executorErrors: Counter<"executor" | "code">;
+  /** Kubernetes API requests of the Kubernetes executor, by kind (create-pod, log, watch…): no polling means flat per job. */
+  kubernetesRequests: Counter<"kind">;
 }
 
 export interface CreateMetricsOptions {
@@ -72,6 +74,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       name: "gust_executor_errors_total",
       help: "Executor failures (not failing steps), by executor and error code.",
       labelNames: ["executor", "code"] as const,
+      registers,
+    }),
+    kubernetesRequests: new Counter({
+      name: "gust_kubernetes_api_requests_total",
+      help: "Kubernetes API requests made by the Kubernetes executor, by kind.",
+      labelNames: ["kind"] as const,
       registers,
     }),
   };

@@ -114,6 +114,7 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
           tokenKey: runnerTokenKey,
           onError: (error, context) => logger.warn({ err: error }, context),
           runsStillActive: (runIds) => queue.runningRunIds(runIds),
+          onRequest: (kind) => metrics.kubernetesRequests.inc({ kind }),
         })
       : new LocalExecutor({ workRoot: join(config.dataDir, "work"), artifactsDir: join(config.dataDir, "artifacts"), cacheDir: join(config.dataDir, "cache") });
   let dispatcher: Dispatcher | undefined;

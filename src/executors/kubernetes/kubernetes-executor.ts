@@ -106,7 +106,6 @@ export class KubernetesExecutor implements Executor {
     const handle = new KubernetesJob(job, podName, client, this.watcher, settings, onEvent, job.resume, {
       onError: this.options.onError,
       onLogRequest: () => this.options.onRequest?.("log"),
-      onSettled: () => undefined,
     });
     this.jobs.set(job.runId, handle);
     handle.begin(pod);

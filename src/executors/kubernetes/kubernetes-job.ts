@@ -6,6 +6,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { ExecutorEvent, ExecutorEventListener, JobHandle, JobOutcome, JobResume, JobRun, StepResult, StepStatus } from "../executor";
 import type { KubeClient } from "./kube-client";
+import { withKubeRetry } from "./kube-errors";
 import { START_CURSOR, type LogCursor } from "./log-cursor";
 import { followContainerLog, type LogFollow } from "./log-follower";
 import { containerPhase, deadlineExceeded, podProblem, stepReportOf, type ContainerPhase, type PodProblem, type StepReport } from "./pod-observation";
@@ -43,6 +44,7 @@ export class KubernetesJob implements JobHandle {
   private deleting: Promise<void> | undefined;
   private cleaned: Promise<void> | undefined;
   private abandoned = false;
+  private finished = false;
 
   constructor(
     private readonly job: JobRun,
@@ -52,7 +54,7 @@ export class KubernetesJob implements JobHandle {
     private readonly settings: KubernetesJobSettings,
     private readonly emit: ExecutorEventListener,
     private readonly resume: JobResume | undefined,
-    private readonly hooks: { onError(error: unknown, context: string): void; onLogRequest?(): void; onSettled(): void },
+    private readonly hooks: { onError(error: unknown, context: string): void; onLogRequest?(): void },
   ) {
     this.runId = job.runId;
   }
@@ -90,11 +92,11 @@ export class KubernetesJob implements JobHandle {
       if (failed && this.settings.keepFailedPodsMs > 0 && !this.gone) {
         // Kept for a person to look at; the janitor deletes it once this time has passed.
         const until = new Date(Date.now() + this.settings.keepFailedPodsMs).toISOString();
-        await this.client.patchPod(this.settings.namespace, this.podName, { metadata: { annotations: { [DELETE_AFTER_ANNOTATION]: until } } });
+        await withKubeRetry(() => this.client.patchPod(this.settings.namespace, this.podName, { metadata: { annotations: { [DELETE_AFTER_ANNOTATION]: until } } }));
         return;
       }
       await this.deletePod(0);
-      await this.client.deleteSecret(this.settings.namespace, this.podName);
+      await withKubeRetry(() => this.client.deleteSecret(this.settings.namespace, this.podName));
     })();
     return this.cleaned;
   }
@@ -106,8 +108,6 @@ export class KubernetesJob implements JobHandle {
     this.stopWatching();
     this.wake();
   }
-
-  private finished = false;
 
   private stopWatching(): void {
     this.unsubscribe?.();
@@ -167,7 +167,7 @@ export class KubernetesJob implements JobHandle {
   }
 
   private deletePod(graceSeconds: number): Promise<void> {
-    this.deleting ??= this.client.deletePod(this.settings.namespace, this.podName, graceSeconds);
+    this.deleting ??= withKubeRetry(() => this.client.deletePod(this.settings.namespace, this.podName, graceSeconds));
     return this.deleting;
   }
 
@@ -321,7 +321,7 @@ export class KubernetesJob implements JobHandle {
     const startedAt = await this.until((pod) => {
       if (index === 0) {
         const phase = containerPhase(pod, container);
-        return phase && phase.state !== "waiting" ? (phase.state === "running" ? phase.startedAt : phase.startedAt) : undefined;
+        return phase && phase.state !== "waiting" ? phase.startedAt : undefined;
       }
       const previous = containerPhase(pod, stepContainerName(index - 1));
       if (previous?.state !== "terminated") return undefined;
@@ -394,7 +394,6 @@ export class KubernetesJob implements JobHandle {
     this.finished = true;
     clearTimeout(this.jobTimer);
     this.emit({ type: "job-finished", outcome, at: Date.now() });
-    this.hooks.onSettled();
     return outcome;
   }
 }

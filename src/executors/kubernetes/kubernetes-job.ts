@@ -39,6 +39,7 @@ export class KubernetesJob implements JobHandle {
   private readonly follows = new Set<LogFollow>();
   private readonly problemTimers = new Map<string, NodeJS.Timeout>();
   private jobTimer: NodeJS.Timeout | undefined;
+  private jobTimerStarted = false;
   private unsubscribe: (() => void) | undefined;
   private outcome: Promise<JobOutcome> | undefined;
   private deleting: Promise<void> | undefined;
@@ -260,9 +261,6 @@ export class KubernetesJob implements JobHandle {
         : undefined;
       return this.finishEarly(problem, results, started);
     }
-    // The job's timeout counts from its first step, as it does locally; starting the pod (image
-    // pulls, scheduling, the clone) has bounds of its own. An adopted job keeps its deadline.
-    this.startJobTimer(this.resume ? prepared.finishedAt || Date.now() : Date.now());
 
     let failing = false;
     let failedStep: number | null = null;
@@ -306,6 +304,7 @@ export class KubernetesJob implements JobHandle {
   }
 
   private startJobTimer(from: number): void {
+    this.jobTimerStarted = true;
     if (this.job.timeoutMs === undefined) return;
     this.jobTimer = setTimeout(() => {
       if (this.finished || this.interrupt) return;
@@ -328,6 +327,10 @@ export class KubernetesJob implements JobHandle {
       return stepReportOf(previous).finishedAt ?? previous.finishedAt;
     });
     if (startedAt === undefined) return this.reportInterrupted(index, alreadyRecorded, null);
+    // The job's timeout counts from its first step, as it does locally: starting the pod (image
+    // pulls, scheduling, the clone, the kubelet starting each container) has bounds of its own. An
+    // adopted job keeps its deadline (the container's start, to the second).
+    if (!this.jobTimerStarted) this.startJobTimer(this.resume ? startedAt : Date.now());
     if (!alreadyRecorded) this.emit({ type: "step-started", step: index, at: Math.max(startedAt, 1) });
     const follow = alreadyRecorded ? undefined : this.followLog(container, index);
     const ended = await this.until((pod) => {

@@ -9,7 +9,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/main/serve";
-import { cluster, noteSkippedWithoutCluster } from "../executors/kubernetes/cluster-harness";
+import { cluster, createTestNamespace, noteSkippedWithoutCluster } from "../executors/kubernetes/cluster-harness";
 import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server";
 import { git, tempRepo } from "../helpers/gust-cli";
 import { deliverGithub, githubPushPayload } from "../helpers/github-payloads";
@@ -51,17 +51,13 @@ describe.skipIf(!cluster.kubeconfig)("gust serve --executor kubernetes, end to e
   let repoRoot: string;
   let sha: string;
   let core: CoreV1Api;
-  const namespace = `gust-e2e-${process.pid}`;
+  let namespace = "";
 
   beforeAll(async () => {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(cluster.kubeconfig!);
     core = kubeConfig.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    for (let i = 0; i < 300; i++) {
-      if ((await core.listNamespacedServiceAccount({ namespace })).items.some((account) => account.metadata?.name === "default")) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    namespace = await createTestNamespace(core, "gust-e2e");
 
     dataDir = await mkdtemp(join(tmpdir(), "gust-k8s-e2e-"));
     repoRoot = await mkdtemp(join(tmpdir(), "gust-k8s-e2e-repos-"));
@@ -100,7 +96,7 @@ describe.skipIf(!cluster.kubeconfig)("gust serve --executor kubernetes, end to e
     await server?.stop();
     await standIn?.close();
     await gitServer?.close();
-    await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
+    if (namespace) await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
     await rm(repoRoot, { recursive: true, force: true });
   });

@@ -31,6 +31,18 @@ export function noteSkippedWithoutCluster(what: string): void {
   if (!cluster.kubeconfig) console.warn(`skipped: ${what} needs a real cluster (set GUST_TEST_KUBECONFIG, e.g. by test/cluster/up.sh)`);
 }
 
+/** A fresh namespace, once pods may be created in it (its default service account exists). */
+export async function createTestNamespace(core: CoreV1Api, prefix: string): Promise<string> {
+  const namespace = `${prefix}-${randomBytes(4).toString("hex")}`;
+  await core.createNamespace({ body: { metadata: { name: namespace, labels: { "gust.dev/test": "true" } } } });
+  for (let i = 0; i < 300; i++) {
+    const accounts = await core.listNamespacedServiceAccount({ namespace });
+    if (accounts.items.some((account) => account.metadata?.name === "default")) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return namespace;
+}
+
 export interface ClusterHarness extends ContractHarness {
   executor: KubernetesExecutor;
   namespace: string;
@@ -49,14 +61,7 @@ export async function createClusterHarness(options: { env?: Record<string, strin
   const config = new KubeConfig();
   config.loadFromFile(kubeconfig);
   const core = config.makeApiClient(CoreV1Api);
-  const namespace = `gust-test-${randomBytes(4).toString("hex")}`;
-  await core.createNamespace({ body: { metadata: { name: namespace, labels: { "gust.dev/test": "true" } } } });
-  // Pods are refused until the namespace's default service account exists.
-  for (let i = 0; i < 300; i++) {
-    const accounts = await core.listNamespacedServiceAccount({ namespace });
-    if (accounts.items.some((account) => account.metadata?.name === "default")) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const namespace = await createTestNamespace(core, "gust-test");
 
   const root = await mkdtemp(path.join(tmpdir(), "gust-k8s-test-"));
   const source = path.join(root, "source");

@@ -9,9 +9,10 @@ import type { KubeClient } from "./kube-client";
 import { withKubeRetry } from "./kube-errors";
 import { START_CURSOR, type LogCursor } from "./log-cursor";
 import { followContainerLog, type LogFollow } from "./log-follower";
-import { containerPhase, deadlineExceeded, podProblem, stepReportOf, type ContainerPhase, type PodProblem, type StepReport } from "./pod-observation";
+import { containerPhase, deadlineExceeded, stepReportOf, type ContainerPhase, type PodProblem, type StepReport } from "./pod-observation";
 import { FINISH_CONTAINER, PREPARE_CONTAINER, stepContainerName } from "./pod-names";
 import type { PodWatcher } from "./pod-watcher";
+import { ProblemDeadlines } from "./problem-deadlines";
 import { DELETE_AFTER_ANNOTATION } from "./janitor-plan";
 
 
@@ -37,7 +38,7 @@ export class KubernetesJob implements JobHandle {
   private interrupt: Interrupt | undefined;
   private readonly waiters = new Set<() => void>();
   private readonly follows = new Set<LogFollow>();
-  private readonly problemTimers = new Map<string, NodeJS.Timeout>();
+  private readonly problems: ProblemDeadlines;
   private jobTimer: NodeJS.Timeout | undefined;
   private jobTimerStarted = false;
   private unsubscribe: (() => void) | undefined;
@@ -58,6 +59,7 @@ export class KubernetesJob implements JobHandle {
     private readonly hooks: { onError(error: unknown, context: string): void; onLogRequest?(): void },
   ) {
     this.runId = job.runId;
+    this.problems = new ProblemDeadlines(settings, () => this.pod, (problem) => this.failWith(problem));
   }
 
   /** Starts following the pod (created or adopted); the outcome is available through wait(). */
@@ -114,8 +116,7 @@ export class KubernetesJob implements JobHandle {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     clearTimeout(this.jobTimer);
-    for (const timer of this.problemTimers.values()) clearTimeout(timer);
-    this.problemTimers.clear();
+    this.problems.clear();
   }
 
   private onPod(pod: V1Pod, type: "ADDED" | "MODIFIED" | "DELETED"): void {
@@ -134,26 +135,7 @@ export class KubernetesJob implements JobHandle {
       this.setInterrupt({ kind: "timeout" });
       return;
     }
-    const problem = podProblem(pod);
-    for (const [code, timer] of this.problemTimers) {
-      if (problem?.code !== code) {
-        clearTimeout(timer);
-        this.problemTimers.delete(code);
-      }
-    }
-    if (!problem) return;
-    if (problem.fatal) {
-      this.failWith(problem);
-      return;
-    }
-    if (this.problemTimers.has(problem.code)) return;
-    const limit = problem.code === "unschedulable" ? this.settings.unschedulableTimeoutMs : this.settings.imagePullTimeoutMs;
-    const timer = setTimeout(() => {
-      const still = this.pod ? podProblem(this.pod) : undefined;
-      if (still?.code === problem.code) this.failWith({ ...still, message: `${still.message} (for ${Math.round(limit / 1000)}s)` });
-    }, limit);
-    timer.unref();
-    this.problemTimers.set(problem.code, timer);
+    this.problems.observe(pod);
   }
 
   private failWith(problem: PodProblem): void {

@@ -92,3 +92,27 @@ export class ForgeError extends GustError {
     if (options.status !== undefined) this.status = options.status;
   }
 }
+
+/**
+ * A deploy target (FC, SAE, the local router) failed or refused a call. `retryAfterMs` is the wait
+ * the service asked for (throttling); `status` the HTTP status when there was a response. Fault
+ * "user" when the release's settings are wrong (a missing runtime, an unknown application).
+ */
+export class ProviderError extends GustError {
+  readonly retryAfterMs?: number;
+  readonly status?: number;
+
+  constructor(
+    message: string,
+    options: { retryable: boolean; code?: string; cause?: unknown; retryAfterMs?: number; status?: number; fault?: "user" | "infrastructure" },
+  ) {
+    super(message, {
+      fault: options.fault ?? "infrastructure",
+      retryable: options.retryable,
+      code: options.code ?? "provider_failed",
+      cause: options.cause,
+    });
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.status !== undefined) this.status = options.status;
+  }
+}

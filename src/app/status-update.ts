@@ -35,6 +35,8 @@ export interface SubjectPipeline {
 export interface SubjectJob {
   id: number;
   key: string;
+  /** "release" for a pipeline's release: its detail says the live weight and how it ended. */
+  kind?: string;
   name: string;
   needs: string[];
   attempt: number;
@@ -162,6 +164,8 @@ function jobUpdate(entry: StatusEntry, subject: StatusSubject, job: SubjectJob, 
 function jobDescription(entry: StatusEntry, job: SubjectJob, state: ReportState, update: JobStatusUpdate, current: boolean): string | undefined {
   if (entry.state === "requeued") return update.failure ? `${jobTitle(update)}; retried` : "its runner was lost; retried";
   if (entry.state === "waiting" && job.needs.length > 0) return `waiting for ${job.needs.join(", ")}`;
+  // A release's check shows where its traffic stands (and how it ended) from its detail.
+  if (job.kind === "release" && current && job.detail) return job.detail;
   if (state === "queued") return entry.attempt > 1 ? "queued again" : undefined;
   // A failed step says it all in the title; otherwise the job's own words (skipped: needs 'build' failed).
   if (state === "running" || state === "success" || update.failure) return undefined;

@@ -100,6 +100,48 @@ export interface LogPage {
 
 export type Inputs = Record<string, string | number | boolean>;
 
+export type ReleasePhase = "publishing" | "progressing" | "paused" | "rolling-back" | "promoted" | "rolled-back" | "aborted" | "failed";
+export type ReleaseCommand = "promote" | "promote-full" | "pause" | "resume" | "abort" | "rollback";
+
+export interface Release {
+  id: number;
+  repository: { id: number; fullName: string };
+  pipeline: { id: number; number: number };
+  jobId: number;
+  target: string;
+  targetType: string;
+  phase: ReleasePhase;
+  version: string | null;
+  weight: number;
+  summary: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface TrafficSplit {
+  stable: string | null;
+  canary: { version: string; weight: number } | null;
+  route: { header?: { name: string; value: string }; cookie?: { name: string; value: string } } | null;
+}
+
+export interface ReleaseDetail extends Release {
+  stepIndex: number;
+  steps: Array<{ index: number; kind: "weight" | "pause" | "analysis"; description: string; weight: number | null; durationMs: number | null; status: "done" | "current" | "pending" }>;
+  live: TrafficSplit | null;
+  previous: TrafficSplit | null;
+  pause: { reason: string; by: "person" | "step" | "analysis" } | null;
+  analysis: {
+    last: { at: string; outcome: "pass" | "fail" | "inconclusive"; metrics: Array<{ name: string; value: number | null; verdict: "pass" | "fail" | "inconclusive"; reason: string }> } | null;
+    failures: number;
+    inconclusive: number;
+  };
+  retry: { attempts: number; error: string; nextAt: string } | null;
+  result: string | null;
+  events: Array<{ at: string; from: ReleasePhase; to: ReleasePhase; weight: number; reason: string }>;
+  pendingCommands: Array<{ id: number; command: ReleaseCommand; requestedBy: string }>;
+}
+
 export type TriggerResult =
   | { kind: "created"; sha: string; ref: string; pipelines: Array<Pick<Pipeline, "id" | "number" | "name" | "status">> }
   | { kind: "nothing"; sha: string; ref: string; reason: string }
@@ -230,6 +272,21 @@ export class ApiClient {
       if (signal?.aborted) throw error;
       throw new ApiError(`the log stream of job ${id} from ${this.baseUrl} was cut: ${(error as Error).message}`, 0, "connection_lost");
     }
+  }
+
+  async listReleases(query: { repository?: number; target?: string; active?: boolean; limit?: number; cursor?: string }): Promise<{ releases: Release[]; nextCursor: string | null }> {
+    const { repository, target, active, limit, cursor } = query;
+    return (await this.json<{ releases: Release[]; nextCursor: string | null }>("GET", "/api/releases", { query: { repository, target, active: active ? "true" : undefined, limit, cursor } })).body;
+  }
+
+  async getRelease(id: number): Promise<ReleaseDetail> {
+    return (await this.json<ReleaseDetail>("GET", `/api/releases/${id}`)).body;
+  }
+
+  /** Queues the command; a command that cannot apply now is refused (ApiError 409 with the reason). */
+  async releaseCommand(id: number, command: ReleaseCommand): Promise<{ release: number; command: ReleaseCommand; queued: true }> {
+    const path = `/api/releases/${id}/${command === "promote-full" ? "promote" : command}`;
+    return (await this.json<{ release: number; command: ReleaseCommand; queued: true }>("POST", path, command === "promote-full" ? { body: { full: true } } : {})).body;
   }
 
   private async json<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<{ status: number; body: T }> {

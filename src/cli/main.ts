@@ -13,6 +13,7 @@ import { cancelCommand } from "./commands/cancel";
 import { logsCommand } from "./commands/logs";
 import { pipelineCommand } from "./commands/pipeline";
 import { pipelinesCommand } from "./commands/pipelines";
+import { releaseCommand } from "./commands/release";
 import { retryCommand } from "./commands/retry";
 import { triggerCommand } from "./commands/trigger";
 import type { CliContext } from "./context";
@@ -38,6 +39,8 @@ Commands:
   logs JOB_ID       a job's log (-f to follow it live)
   cancel ID         cancel a pipeline
   retry ID          run a pipeline again (--failed: only its failed jobs)
+  release list|status ID|promote ID|pause ID|resume ID|abort ID|rollback ID
+                    releases: traffic moving onto new versions (status --watch to follow one)
 
 Run 'gust <command> --help' for a command's options.
 `;
@@ -74,6 +77,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return await cancelCommand(rest, ctx);
       case "retry":
         return await retryCommand(rest, ctx);
+      case "release":
+        return await releaseCommand(rest, ctx);
       case undefined:
       case "help":
       case "--help":

@@ -112,6 +112,14 @@ export const FIELDS: Record<ConfigField, FieldSpec> = {
   eciSpotStrategy: { name: "eci-spot-strategy", env: ["GUST_ECI_SPOT_STRATEGY"], flag: true, expected: "SpotAsPriceGo or SpotWithPriceLimit" },
   eciAutoImageCache: { name: "eci-auto-image-cache", env: ["GUST_ECI_AUTO_IMAGE_CACHE"], flag: true, expected: "true or false" },
   eciExtraEphemeralStorage: { name: "eci-extra-ephemeral-storage", env: ["GUST_ECI_EXTRA_EPHEMERAL_STORAGE"], flag: true, expected: "a storage quantity such as 50Gi" },
+  // Only GUST_ names: the conventional ALIBABA_CLOUD_* variables are left to the SDK's default chain,
+  // which also reads ALIBABA_CLOUD_SECURITY_TOKEN (STS) that a plain key pair here would drop.
+  localReleaseHost: { name: "local-release-host", env: ["GUST_LOCAL_RELEASE_HOST"], flag: true, expected: "an address to listen on, such as 127.0.0.1" },
+  alicloudAccessKeyId: { name: "alicloud-access-key-id", env: ["GUST_ALICLOUD_ACCESS_KEY_ID"], flag: false, expected: "an AccessKey ID" },
+  alicloudAccessKeySecret: { name: "alicloud-access-key-secret", env: ["GUST_ALICLOUD_ACCESS_KEY_SECRET"], flag: false, expected: "an AccessKey secret", secret: true },
+  fcEndpoint: { name: "fc-endpoint", env: ["GUST_FC_ENDPOINT"], flag: true, expected: "a host[:port] such as fcv3.{region}.aliyuncs.com" },
+  saeEndpoint: { name: "sae-endpoint", env: ["GUST_SAE_ENDPOINT"], flag: true, expected: "a host[:port] such as sae.{region}.aliyuncs.com" },
+  alicloudProtocol: { name: "alicloud-protocol", env: ["GUST_ALICLOUD_PROTOCOL"], flag: true, expected: "https or http" },
 };
 
 export const FIELD_KEYS = Object.keys(FIELDS) as ConfigField[];
@@ -143,6 +151,8 @@ export const DEFAULTS: Partial<ConfigInput> = {
   kubernetesVirtualNode: false,
   eciUseSpecs: true,
   eciAutoImageCache: false,
+  alicloudProtocol: "https",
+  localReleaseHost: "127.0.0.1",
 };
 
 /** `--config` / `GUST_CONFIG`: where the settings file is; not a setting itself. */

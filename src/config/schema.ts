@@ -130,6 +130,20 @@ export const configSchema = z.object({
   eciSpotStrategy: z.enum(["SpotAsPriceGo", "SpotWithPriceLimit"]).optional(),
   eciAutoImageCache: yesNo,
   eciExtraEphemeralStorage: quantity.optional(),
+  /** Where the routers of local release targets listen: 127.0.0.1, or 0.0.0.0 to serve other machines. */
+  localReleaseHost: z.string().trim().min(1),
+  /**
+   * Alibaba Cloud AccessKey for the FC and SAE deploy providers. Absent: the SDK's default chain
+   * (ALIBABA_CLOUD_* environment with an STS token, RRSA in a pod, CLI profile, ECS RAM role).
+   */
+  alicloudAccessKeyId: z.string().trim().min(1).optional(),
+  alicloudAccessKeySecret: z.string().trim().min(1).optional(),
+  /** FC 3.0 API host instead of fcv3.<region>.aliyuncs.com; `{region}` is replaced by the target's region. */
+  fcEndpoint: z.string().trim().regex(/^[A-Za-z0-9.{}-]+(:\d+)?$/).optional(),
+  /** SAE API host instead of sae.<region>.aliyuncs.com; `{region}` is replaced by the target's region. */
+  saeEndpoint: z.string().trim().regex(/^[A-Za-z0-9.{}-]+(:\d+)?$/).optional(),
+  /** "http" only for loopback stand-ins of the Alibaba Cloud APIs. */
+  alicloudProtocol: z.enum(["https", "http"]),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,10 +1,10 @@
 // The REST API's ports, built from the concrete stores and the log hub of `gust serve`.
 import type { ApiDeps, TriggerPort } from "../http/api";
 import type { LogHub } from "../logs/log-hub";
-import { ApiTokensStore, PipelineRetry, type Database, type JobQueue, type PipelinesStore, type RepositoriesStore } from "../store";
+import { ApiTokensStore, PipelineRetry, ReleasesStore, type Database, type JobQueue, type PipelinesStore, type RepositoriesStore } from "../store";
 
 export interface ApiWiring {
-  database: Pick<Database, "db">;
+  database: Pick<Database, "db" | "kind">;
   repositories: RepositoriesStore;
   pipelines: PipelinesStore;
   queue: JobQueue;
@@ -26,6 +26,7 @@ export function apiDeps(wiring: ApiWiring): ApiDeps {
     },
     trigger: wiring.trigger,
     tokens: new ApiTokensStore(wiring.database),
+    releases: new ReleasesStore(wiring.database),
     logs: {
       hub: wiring.hub,
       store: wiring.hub.store,

@@ -40,6 +40,10 @@ import { createKubernetesExecutor } from "./kubernetes-wiring";
 import { createRunnerApi, deriveRunnerTokenKey, FileBlobStore, RUNNER_API_BASE_PATH } from "../runner-api";
 import type { Executor } from "../executors/executor";
 import { databaseWakeups, HubJobLogs, StoreSchedulerQueue } from "./scheduler-adapters";
+import { LocalTargetHost } from "../release/local";
+import { ReleasesStore } from "../store";
+import { deployProviders } from "./deploy-providers";
+import { createReleaseWorker, localArtifacts, unpackedArtifacts } from "./release-wiring";
 
 export interface RunningServer {
   url: string;
@@ -200,10 +204,28 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
   });
 
   // Job pods fetch sources and hand artifacts and cache over through it (any executor may use it).
-  app.route(
-    RUNNER_API_BASE_PATH,
-    createRunnerApi({ tokenKey: runnerTokenKey, blobs: new FileBlobStore(config.dataDir), maxUploadBytes: config.runnerUploadLimit, sourceExclude: [config.dataDir], logger }),
-  );
+  const blobs = new FileBlobStore(config.dataDir);
+  app.route(RUNNER_API_BASE_PATH, createRunnerApi({ tokenKey: runnerTokenKey, blobs, maxUploadBytes: config.runnerUploadLimit, sourceExclude: [config.dataDir], logger }));
+
+  // Local release targets come back as they were (routers and serving versions) before releases resume.
+  const localTargets = new LocalTargetHost({
+    root: join(config.dataDir, "releases", "local"),
+    listenHost: config.localReleaseHost,
+    onLog: (entry) => logger[entry.level]({ port: entry.port, ...(entry.version !== undefined ? { version: entry.version } : {}), ...(entry.lines ? { output: entry.lines } : {}) }, entry.message),
+  });
+  await localTargets.restore();
+  const releaseWorker = createReleaseWorker({
+    owner,
+    database,
+    releases: new ReleasesStore(database),
+    queue,
+    hub,
+    providerFor: deployProviders(config, localTargets),
+    artifactsOf: (pipelineId, jobKey) =>
+      config.executor === "kubernetes" ? unpackedArtifacts(blobs, config.dataDir, pipelineId, jobKey) : localArtifacts(config.dataDir, pipelineId, jobKey),
+    leaseMs: config.leaseTimeoutMs,
+    logger,
+  });
 
   const reconciler = new LeaseReconciler({
     owner,
@@ -234,6 +256,7 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
   // Before leasing: a run left by a dead process is stopped before its job can start again.
   await reconciler.start();
   await dispatcher.start();
+  await releaseWorker.start();
   const forgeReporter = await startForgeReporter({ database, forges, publicUrl: config.publicUrl, owner, logger });
   const resumed = await worker.resume();
   if (resumed > 0) logger.info({ deliveries: resumed }, "processing deliveries stored before the last stop");
@@ -255,11 +278,14 @@ export async function startServer(config: GustConfig, logger: Logger): Promise<R
       await ticker.stop();
       await worker.stop();
       await reconciler.stop();
+      // Releases stop where they are; the next start (or another replica) resumes them.
+      await releaseWorker.stop();
       await dispatcher.drain(config.shutdownGraceMs);
       // After the drain: the statuses of the jobs that just finished are flushed to the forges.
       await forgeReporter.stop(5_000);
       await hub.close();
       await executor.close();
+      await localTargets.close();
       await database.close();
       logger.info("gust serve stopped");
     },

@@ -213,6 +213,19 @@ function releaseProblems(release: Json, jobs: Json): Problem[] {
   if (strategy && isMap(strategy.ab) && strategy.ab.header === undefined && strategy.ab.cookie === undefined) {
     problems.push({ path: ["release", "strategy", "ab"], message: "ab needs a header or a cookie to route by" });
   }
+  const analysis = isMap(release.analysis) ? release.analysis : undefined;
+  if (analysis && (target?.type === "fc" || target?.type === "sae")) {
+    // Only the local router keeps per-version figures; a builtin metric elsewhere would never have data.
+    asList(analysis.metrics).forEach((metric, index) => {
+      if (isMap(metric) && metric.prometheus === undefined) {
+        problems.push({
+          path: ["release", "analysis", "metrics", index],
+          message: `metric '${String(metric.name)}' reads the target's own figures, and ${target.type} targets keep none Gust can read`,
+          hint: "add prometheus: {url: …, query: …} with {{version}} in the query",
+        });
+      }
+    });
+  }
   let previous = 0;
   asList(strategy?.steps).forEach((step, index) => {
     if (!isMap(step)) return;

@@ -8,3 +8,4 @@ export { parseDuration, formatDuration } from "./duration";
 export { matchTrigger, globMatch, refMatches } from "./trigger-match";
 export type * from "./model";
 export type * from "./plan-types";
+export { releaseTargetName, releaseJobName, RELEASE_JOB_KEY } from "./release-target";

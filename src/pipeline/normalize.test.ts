@@ -291,7 +291,7 @@ describe("release", () => {
       "  needs: build",
       "  if: branch == 'main'",
       "  artifact: {from: build}",
-      "  target: {type: sae, region: r, app-id: a, package-url: 'https://x/app.jar', min-ready-instances: 1}",
+      "  target: {type: local, command: node app.js, port: 8080, health-path: /healthz}",
       "  strategy:",
       "    ab: {header: {name: x-canary, value: 'on'}}",
       "    steps: [{weight: 10}, {pause: 5m}, {analysis: {duration: 2m}}, {pause: {}}, {analysis: {}}, {weight: 100}]",
@@ -310,7 +310,7 @@ describe("release", () => {
       needs: ["build"],
       if: "branch == 'main'",
       artifact: { from: "build" },
-      target: { type: "sae", region: "r", appId: "a", packageUrl: "https://x/app.jar", minReadyInstances: 1 },
+      target: { type: "local", command: "node app.js", port: 8080, healthPath: "/healthz", env: {} },
       steps: [
         { kind: "weight", weight: 10 },
         { kind: "pause", durationMs: 300_000 },

@@ -4,7 +4,7 @@ import { decideJob, type JobResult } from "./decide";
 import { compileExpression, evaluate, findCalls, isTruthy, parseTemplate, referencedPaths, stringify, stripConditionWrapper, usesStatusFunction, type EvalContext, type Value } from "./expressions";
 import { resolveInputs } from "./inputs";
 import { expandMatrix, matrixJobName, type Combination } from "./matrix";
-import type { JobDef, Pipeline, Scalar } from "./model";
+import type { JobDef, Pipeline, ReleaseDef, Scalar } from "./model";
 import type { CacheKeyPart, EventContext, JobCondition, Plan, PlannedJob, PlannedRelease, PlannedStep, PlanOptions, PlanProblem, PlanResult } from "./plan-types";
 import { quoteStateAfter, variableReference, type QuoteState } from "./shell-quoting";
 import { matchTrigger } from "./trigger-match";
@@ -304,7 +304,7 @@ function skippedNeeds(jobs: PlannedJob[], needsJobIds: string[]): string[] {
 }
 
 function planRelease(pipeline: Pipeline, byJobId: Map<string, PlannedJob[]>, base: Record<string, Value>, env: Record<string, string>, jobs: PlannedJob[]): PlannedRelease {
-  const def = pipeline.release!;
+  const def = renderReleaseTarget(pipeline.release!, { ...base, env });
   const needs = def.needs.flatMap((id) => (byJobId.get(id) ?? []).map((job) => job.key));
   const release: PlannedRelease = { def, needs, needsJobIds: def.needs, condition: conditionOf(def.if), variables: { ...base, env }, state: "pending" };
   const skipped = skippedNeeds(jobs, def.needs);
@@ -319,4 +319,14 @@ function planRelease(pipeline: Pipeline, byJobId: Map<string, PlannedJob[]>, bas
     }
   }
   return release;
+}
+
+/** The target's templated fields (function name, image, package) rendered with the plan's values. */
+function renderReleaseTarget(def: ReleaseDef, variables: Record<string, Value>): ReleaseDef {
+  const target = { ...def.target } as Record<string, unknown>;
+  for (const field of ["function", "image", "packageUrl", "packageVersion"]) {
+    if (typeof target[field] === "string") target[field] = render(target[field], variables);
+  }
+  if ("env" in def.target) target.env = renderEnv(def.target.env, variables);
+  return { ...def, target: target as ReleaseDef["target"] };
 }

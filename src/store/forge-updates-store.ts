@@ -294,6 +294,7 @@ export class ForgeUpdatesStore {
         .select({
           id: jobs.id,
           key: jobs.key,
+          kind: jobs.kind,
           name: jobs.name,
           needs: jobs.needs,
           status: jobs.status,

@@ -14,3 +14,4 @@ export { StepsStore, type StepStatus, type StepUpdate } from "./steps-store";
 export { ScheduleTicksStore, type ScheduleTick } from "./schedule-ticks-store";
 export { FORGE_UPDATES_CHANNEL, ForgeUpdatesStore, type ClaimOptions, type ClaimedUpdate, type UpdateSubject } from "./forge-updates-store";
 export { inTransaction, run, sqlState, toStoreError } from "./transaction";
+export { ReleasesStore, RELEASE_COMMANDS_CHANNEL, FINAL_RELEASE_PHASES, parseReleaseId, type ClaimedRelease, type ReleaseCommandRow, type ReleaseDetail, type ReleaseSummary, type TickRecord } from "./releases-store";

@@ -21,7 +21,7 @@ interface Candidate {
 export async function candidates(tx: Db, scan: number): Promise<Candidate[]> {
   // Counted only where a limit applies (CASE, unlike OR, guarantees the order of evaluation).
   const repositoryRunning = sql<number>`(case when ${repositories.maxConcurrentJobs} is null then 0 else
-      (select count(*)::int from ${jobs} r where r.repository_id = ${jobs.repositoryId} and r.status = 'running') end)`;
+      (select count(*)::int from ${jobs} r where r.repository_id = ${jobs.repositoryId} and r.status = 'running' and r.kind = 'job') end)`;
   const maxParallel = sql<number | null>`(${jobs.spec}->'matrixGroup'->>'maxParallel')::int`;
   const groupRunning = sql<number>`(case when ${jobs.spec}->'matrixGroup'->>'maxParallel' is null then 0 else
       (select count(*)::int from ${jobs} s where s.pipeline_id = ${jobs.pipelineId} and s.status = 'running' and s.spec->>'jobId' = ${jobs.spec}->>'jobId') end)`;
@@ -41,6 +41,8 @@ export async function candidates(tx: Db, scan: number): Promise<Candidate[]> {
     .where(
       and(
         eq(jobs.status, "queued"),
+        // Releases are ticked by the release worker, never run on an executor.
+        eq(jobs.kind, "job"),
         sql`(${repositories.maxConcurrentJobs} is null or ${repositoryRunning} < ${repositories.maxConcurrentJobs})`,
         sql`(${maxParallel} is null or ${groupRunning} < ${maxParallel})`,
       ),

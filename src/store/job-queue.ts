@@ -106,7 +106,7 @@ export class JobQueue {
       if (this.kind === "postgres") await tx.execute(sql`select pg_advisory_xact_lock(${LEASE_LOCK})`);
       let room = options.limit;
       if (globalLimit !== undefined) {
-        const [running] = await tx.select({ count: sql<number>`count(*)::int` }).from(jobs).where(eq(jobs.status, "running"));
+        const [running] = await tx.select({ count: sql<number>`count(*)::int` }).from(jobs).where(and(eq(jobs.status, "running"), eq(jobs.kind, "job")));
         room = Math.min(room, globalLimit - (running?.count ?? 0));
         if (room <= 0) return [];
       }
@@ -177,7 +177,8 @@ export class JobQueue {
    * the only one (the embedded database is locked to one process), after a restart.
    */
   expiredLeases(options: { now?: Date; limit?: number; exceptOwner?: string; allForeign?: boolean } = {}): Promise<ExpiredLease[]> {
-    const conditions = [eq(jobs.status, "running")];
+    // A release's lease is taken over by the release worker, which resumes it from its stored state.
+    const conditions = [eq(jobs.status, "running"), eq(jobs.kind, "job")];
     if (!options.allForeign) conditions.push(lt(jobs.leaseExpiresAt, at(options.now)));
     if (options.exceptOwner !== undefined) conditions.push(sql`${jobs.leaseOwner} is distinct from ${options.exceptOwner}`);
     return run(() =>

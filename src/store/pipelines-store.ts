@@ -3,7 +3,7 @@
 import { and, asc, desc, eq, getTableColumns, inArray, lt, max, sql, type SQL } from "drizzle-orm";
 import type { PgInsertValue } from "drizzle-orm/pg-core";
 import { GustError, InputError } from "../errors";
-import type { EventContext, Plan, PlannedJob } from "../pipeline";
+import { RELEASE_JOB_KEY, releaseJobName, type EventContext, type Plan, type PlannedJob } from "../pipeline";
 import type { Database, Db } from "./database";
 import { JOBS_CHANNEL, advancePipeline, at, type DecidedJob, type JobStatus, type PipelineStatus } from "./job-progress";
 import { jobs, pipelines, repositories, steps, type JobRow, type PipelineRow, type StepRow } from "./schema";
@@ -76,6 +76,7 @@ export class PipelinesStore {
       if (!("plan" in input) || !input.plan.triggered) return { id, number, status: pipeline!.status as PipelineStatus, queued: 0, decided: [] };
 
       const rows = input.plan.jobs.map((job) => jobValues(job, id, input.repositoryId, now));
+      if (input.plan.release) rows.push(releaseJobValues(input.plan, id, input.repositoryId, now));
       for (let start = 0; start < rows.length; start += INSERT_BATCH) await tx.insert(jobs).values(rows.slice(start, start + INSERT_BATCH));
       const progress = await advancePipeline(tx, { id, cancelRequested: false }, now);
       const queued = rows.filter((row) => row.status === "queued").length + progress.decided.filter((job) => job.status === "queued").length;
@@ -186,6 +187,17 @@ function jobValues(job: PlannedJob, pipelineId: number, repositoryId: number, no
   const base = { pipelineId, repositoryId, key: job.key, name: job.name, needs: job.needs, spec: job };
   if (job.state === "skipped") return { ...base, status: "skipped", detail: job.skipReason ?? "skipped", finishedAt: now };
   if (job.needs.length === 0) return { ...base, status: "queued", queuedAt: now };
+  return { ...base, status: "waiting" };
+}
+
+/** The release as a job of its pipeline: the pipeline waits for it and forges show it as a check. */
+function releaseJobValues(plan: Plan, pipelineId: number, repositoryId: number, now: SQL): PgInsertValue<typeof jobs> & { status: JobStatus } {
+  const release = plan.release!;
+  // A job of the file may be called release already; job ids cannot start with '@'.
+  const key = plan.jobs.some((job) => job.key === RELEASE_JOB_KEY) ? `@${RELEASE_JOB_KEY}` : RELEASE_JOB_KEY;
+  const base = { pipelineId, repositoryId, kind: "release", key, name: releaseJobName(release.def.target), needs: release.needs, spec: release };
+  if (release.state === "skipped") return { ...base, status: "skipped", detail: release.skipReason ?? "skipped", finishedAt: now };
+  if (release.needs.length === 0) return { ...base, status: "queued", queuedAt: now };
   return { ...base, status: "waiting" };
 }
 

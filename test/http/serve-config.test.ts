@@ -60,6 +60,8 @@ describe("defaults", () => {
       kubernetesVirtualNode: false,
       eciUseSpecs: true,
       eciAutoImageCache: false,
+      alicloudProtocol: "https",
+      localReleaseHost: "127.0.0.1",
     });
   });
 

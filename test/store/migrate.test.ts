@@ -34,7 +34,7 @@ describe.each(DATABASE_KINDS)("migrations (%s)", (kind) => {
     expect(JOURNAL_ENTRIES).toBeGreaterThanOrEqual(2);
     await applyMigrations(database);
     expect(await tables(database)).toEqual(
-      ["api_tokens", "deliveries", "forge_updates", "jobs", "log_chunks", "pipelines", "repositories", "schedule_ticks", "secrets", "steps"].sort(),
+      ["api_tokens", "deliveries", "forge_updates", "jobs", "log_chunks", "pipelines", "release_commands", "release_events", "releases", "repositories", "schedule_ticks", "secrets", "steps"].sort(),
     );
     expect(await appliedMigrations(database)).toBe(JOURNAL_ENTRIES);
     await applyMigrations(database);

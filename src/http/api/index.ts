@@ -9,6 +9,7 @@ import { jobRoutes } from "./job-routes";
 import { openApiDocument } from "./openapi";
 import { pipelineRoutes } from "./pipeline-routes";
 import type { ApiDeps } from "./ports";
+import { releaseRoutes } from "./release-routes";
 import { repositoryRoutes } from "./repository-routes";
 import { defineRoute, type ApiEnv, type ApiRoute } from "./route";
 import { tokenRoutes } from "./token-routes";
@@ -26,7 +27,7 @@ export interface ApiAppOptions {
 }
 
 export function createApiApp(deps: ApiDeps, options: ApiAppOptions = {}): Hono<ApiEnv> {
-  const routes: ApiRoute[] = [...repositoryRoutes(deps), ...pipelineRoutes(deps), ...jobRoutes(deps), ...tokenRoutes(deps)];
+  const routes: ApiRoute[] = [...repositoryRoutes(deps), ...pipelineRoutes(deps), ...jobRoutes(deps), ...releaseRoutes(deps), ...tokenRoutes(deps)];
   let document: object | undefined;
   routes.push(
     defineRoute({

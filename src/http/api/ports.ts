@@ -166,6 +166,48 @@ export interface JobLogsPort {
   heartbeatMs?: number;
 }
 
+export const RELEASE_PHASES = ["publishing", "progressing", "paused", "rolling-back", "promoted", "rolled-back", "aborted", "failed"] as const;
+
+export interface ReleaseRecord {
+  id: number;
+  jobId: number;
+  pipelineId: number;
+  repositoryId: number;
+  target: string;
+  targetType: string;
+  phase: string;
+  version: string | null;
+  weight: number;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  pipelineNumber: number;
+  /** The repository's full name. */
+  repository: string;
+  /** The release job's detail: the summary of the last tick, or why it waits. */
+  jobDetail: string | null;
+}
+
+export interface ReleaseDetailRecord extends ReleaseRecord {
+  /** The controller's ReleaseState (src/release/release-state.ts), as stored. */
+  state: unknown;
+  /** The release job's PlannedRelease (src/pipeline/plan-types.ts), for the strategy's steps. */
+  spec: unknown;
+  events: Array<{ at: Date; fromPhase: string; toPhase: string; weight: number; reason: string }>;
+  pendingCommands: Array<{ id: number; command: string; requestedBy: string }>;
+}
+
+/** src/store/releases-store.ts implements it as it is. */
+export interface ReleasesPort {
+  /** Newest first (by id); `cursor` keeps releases with a smaller id; `active`: not finished. */
+  list(query: { repositoryId?: number; target?: string; active?: boolean; limit?: number; cursor?: number }): Promise<ReleaseRecord[]>;
+  get(id: number): Promise<ReleaseDetailRecord | undefined>;
+  /** Queued for the replica ticking the release, which it wakes; it decides again whether the command applies. */
+  queueCommand(releaseId: number, command: string, requestedBy: string): Promise<{ id: number; command: string; requestedBy: string }>;
+  /** The release started by this release job, if it started. */
+  idForJob(jobId: number): Promise<number | undefined>;
+}
+
 export interface ApiDeps {
   repositories: RepositoriesPort;
   pipelines: PipelinesPort;
@@ -173,6 +215,7 @@ export interface ApiDeps {
   trigger: TriggerPort;
   tokens: TokensPort;
   logs: JobLogsPort;
+  releases: ReleasesPort;
   /** For `expiresInDays`; default the system clock. */
   now?: () => Date;
 }

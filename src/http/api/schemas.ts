@@ -17,7 +17,7 @@ function response<T extends z.ZodType>(id: string, schema: T): T {
   return schema;
 }
 
-const MAX_SAFE_DIGITS = /^[1-9][0-9]{0,14}$/;
+export const MAX_SAFE_DIGITS = /^[1-9][0-9]{0,14}$/;
 
 /** A positive id as it comes in a path or a query: digits only. */
 export const idText = (what: string) =>
@@ -27,7 +27,7 @@ export const idText = (what: string) =>
     .transform(Number)
     .meta({ description: what });
 
-const countText = (what: string, min: number, max: number) =>
+export const countText = (what: string, min: number, max: number) =>
   z
     .string()
     .regex(/^[0-9]{1,15}$/, "must be a whole number")
@@ -37,7 +37,7 @@ const countText = (what: string, min: number, max: number) =>
 
 export const idParams = z.object({ id: idText("the id") });
 
-const dateTime = (what: string) => z.string().meta({ format: "date-time", description: what });
+export const dateTime = (what: string) => z.string().meta({ format: "date-time", description: what });
 
 // ---- requests ----
 

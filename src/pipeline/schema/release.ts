@@ -16,7 +16,7 @@ const fcTarget = z.strictObject({
   image: template().optional().describe("Container image instead of a code zip."),
   runtime: z.string().optional().describe("e.g. nodejs20, python3.10, custom.debian10"),
   handler: z.string().optional(),
-  "memory-mb": z.number().int().min(64).max(32768).optional(),
+  "memory-mb": z.number().int().min(128).max(32768).multipleOf(64, { message: "FC memory is a multiple of 64 MB" }).optional(),
   cpu: z.number().positive().optional(),
   timeout: duration.optional(),
   "instance-concurrency": z.number().int().min(1).max(200).optional(),

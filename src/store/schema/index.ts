@@ -9,3 +9,4 @@ export * from "./secrets";
 export * from "./api-tokens";
 export * from "./forge-updates";
 export * from "./schedule-ticks";
+export * from "./releases";

@@ -16,6 +16,8 @@ export const jobs = pgTable(
     repositoryId: bigint("repository_id", { mode: "number" })
       .notNull()
       .references(() => repositories.id, { onDelete: "cascade" }),
+    /** job: runs on an executor; release: the pipeline's release, ticked by the release worker. */
+    kind: text("kind").notNull().default("job"),
     /** Planned job key, unique in the pipeline (`test-node-20`). */
     key: text("key").notNull(),
     /** Display name (`test (node: 20)`). */

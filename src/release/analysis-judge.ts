@@ -54,7 +54,8 @@ export function builtinValue(metric: string, figures: VersionMetrics, windowMs: 
 }
 
 function formatValue(metric: MetricDef, value: number): string {
-  const kind = metric.source.kind === "builtin" ? metric.source.metric : "";
+  // A Prometheus metric named like a builtin one (error-rate, latency-p95) is shown in its unit too.
+  const kind = metric.source.kind === "builtin" ? metric.source.metric : metric.name;
   if (kind === "error-rate") return `${round(value * 100)}%`;
   if (kind.startsWith("latency-")) return `${round(value)}ms`;
   if (kind === "request-rate") return `${round(value)}/s`;

@@ -3,7 +3,7 @@
 // HTTP traffic onto it through a canary judged by analysis. A healthy version is promoted, a bad one
 // rolled back by itself, and a release paused for a person survives a restart of Gust and is
 // promoted through the API. The forge gets a "release" check with the result.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc, eq } from "drizzle-orm";
@@ -12,12 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/main/serve";
 import { openDatabase } from "../../src/store";
 import { jobs, pipelines, releaseEvents, releases } from "../../src/store/schema";
-import { git, tempRepo } from "../helpers/gust-cli";
-import { deliverGithub, githubPushPayload } from "../helpers/github-payloads";
+import { tempRepo } from "../helpers/gust-cli";
 import { registerGithubRepository, serveConfig } from "../helpers/serve-fixture";
 import { freePort } from "../helpers/serve-process";
-import { GithubApiStandIn, type CheckRun } from "../stand-ins/github-api";
-import type { FakeRepository } from "../stand-ins/fake-repository";
+import { ReleaseRepo, until } from "../helpers/release-repo";
+import { GithubApiStandIn } from "../stand-ins/github-api";
 
 const WEBHOOK_SECRET = "whsec-release-test";
 const TOKEN = "ghp_releasetesttoken0000000000000000000000";
@@ -98,16 +97,14 @@ describe("gust serve: releases to the local target", () => {
   let server: RunningServer | undefined;
   let repoDir: string;
   let port: number;
-  let remote: FakeRepository;
-  const shas: string[] = [];
+  let repo: ReleaseRepo;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "gust-release-"));
     port = await freePort();
     repoDir = tempRepo({ "app.js": APP, label: "v1\n", ".gust.yml": pipelineFile(port, CANARY) }, { git: true });
-    shas.push(git(repoDir, ["rev-parse", "HEAD"]));
     standIn = await GithubApiStandIn.start();
-    remote = standIn.addRepository("acme/app");
+    repo = new ReleaseRepo(repoDir, standIn.addRepository("acme/app"), standIn, WEBHOOK_SECRET);
     standIn.addToken(TOKEN, { contents: "read", checks: "write", statuses: "write" });
     await registerGithubRepository({ dataDir, fullName: "acme/app", apiUrl: standIn.baseUrl, cloneUrl: repoDir, token: TOKEN });
     server = await startServer(serveConfig(dataDir, { env: { GUST_GITHUB_WEBHOOK_SECRETS: WEBHOOK_SECRET } }), pino({ level: "silent" }));
@@ -120,38 +117,11 @@ describe("gust serve: releases to the local target", () => {
     await rm(repoDir, { recursive: true, force: true });
   });
 
-  /** Commits the label (and pipeline file) and pushes it: the stand-in has the commit, Gust gets the webhook. */
-  async function push(label: string, steps = CANARY): Promise<string> {
-    await writeFile(join(repoDir, "label"), `${label}\n`);
-    await writeFile(join(repoDir, ".gust.yml"), pipelineFile(port, steps));
-    git(repoDir, ["commit", "-q", "-am", label]);
-    const sha = git(repoDir, ["rev-parse", "HEAD"]);
-    remote.commit({ "app.js": APP, label: `${label}\n`, ".gust.yml": pipelineFile(port, steps) }, shas.at(-1), sha);
-    shas.push(sha);
-    const response = await deliverGithub(server!.url, { body: githubPushPayload({ fullName: "acme/app", sha, cloneUrl: repoDir }), event: "push", delivery: `push-${sha}`, secret: WEBHOOK_SECRET });
-    expect(response.status).toBe(202);
-    return sha;
-  }
-
-  const releaseCheck = (sha: string): CheckRun | undefined => standIn.checkRuns("acme/app", sha).find((run) => run.name.includes(`release to local :${port}`));
-
-  async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  const completed = (sha: string) => until(`the release check of ${sha} to complete`, () => (releaseCheck(sha)?.status === "completed" ? releaseCheck(sha) : undefined));
+  const push = (label: string, steps = CANARY) => repo.push(server!.url, { label: `${label}\n`, ".gust.yml": pipelineFile(port, steps) });
+  const completed = (sha: string) => repo.completed(sha);
 
   it("gives the first version all traffic at once", async () => {
-    // The initial commit is pushed as it is.
-    const first = shas[0]!;
-    remote.commit({ "app.js": APP, label: "v1\n", ".gust.yml": pipelineFile(port, CANARY) }, undefined, first);
-    await deliverGithub(server!.url, { body: githubPushPayload({ fullName: "acme/app", sha: first, cloneUrl: repoDir }), event: "push", delivery: "push-first", secret: WEBHOOK_SECRET });
+    const first = await push("v1");
     const check = await completed(first);
     expect(check.conclusion).toBe("success");
     expect(check.output.summary ?? "").toMatch(/promoted/);
@@ -185,13 +155,13 @@ describe("gust serve: releases to the local target", () => {
 
   it("keeps a paused release across a restart of Gust and promotes it on command", async () => {
     const sha = await push("v4", PAUSED);
-    await until("the release to pause", () => (releaseCheck(sha)?.output.summary ?? "").includes("paused") || undefined);
+    await until("the release to pause", () => (repo.releaseCheck(sha)?.output.summary ?? "").includes("paused"));
     await server!.stop();
     server = undefined;
     // The router is down with Gust; it comes back with the same split when Gust starts again.
     server = await startServer(serveConfig(dataDir, { env: { GUST_GITHUB_WEBHOOK_SECRETS: WEBHOOK_SECRET } }), pino({ level: "silent" }));
     const traffic = trafficLoop(port);
-    await until("requests to both versions", () => ((traffic.tally.get("200 v4") ?? 0) > 20 && (traffic.tally.get("200 v2") ?? 0) > 20) || undefined);
+    await until("requests to both versions", () => (traffic.tally.get("200 v4") ?? 0) > 20 && (traffic.tally.get("200 v2") ?? 0) > 20);
     const token = (await readFile(join(dataDir, "cli-token"), "utf8").catch(() => "")).trim();
     const listed = (await (await fetch(`${server!.url}/api/releases?active=true`, { headers: { authorization: `Bearer ${token}` } })).json()) as { releases: Array<{ id: number; phase: string }> };
     const [release] = listed.releases;

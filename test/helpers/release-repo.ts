@@ -1,0 +1,65 @@
+// What the release end-to-end tests share: a git repository whose commits are pushed to Gust as
+// signed GitHub webhooks (the GitHub stand-in holds the same commits), the release check of a
+// commit, and waiting for a condition without timing assertions.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { expect } from "vitest";
+import type { CheckRun, GithubApiStandIn } from "../stand-ins/github-api";
+import type { FakeRepository } from "../stand-ins/fake-repository";
+import { deliverGithub, githubPushPayload } from "./github-payloads";
+import { git } from "./gust-cli";
+
+export class ReleaseRepo {
+  private readonly shas: string[] = [];
+
+  constructor(
+    readonly dir: string,
+    private readonly remote: FakeRepository,
+    private readonly standIn: GithubApiStandIn,
+    private readonly webhookSecret: string,
+  ) {}
+
+  /** Writes the files, commits and pushes: the stand-in gets the commit, `serverUrl` the webhook. */
+  async push(serverUrl: string, files: Record<string, string>): Promise<string> {
+    for (const [path, content] of Object.entries(files)) await writeFile(join(this.dir, path), content);
+    git(this.dir, ["add", "-A"]);
+    // The first push may carry the repository's first commit unchanged.
+    if (git(this.dir, ["status", "--porcelain"]) !== "" || this.shas.length > 0) git(this.dir, ["commit", "-q", "--allow-empty", "-m", `push ${this.shas.length + 1}`]);
+    const sha = git(this.dir, ["rev-parse", "HEAD"]);
+    const tree = Object.fromEntries(
+      git(this.dir, ["ls-files"])
+        .split("\n")
+        .filter(Boolean)
+        .map((path) => [path, git(this.dir, ["show", `HEAD:${path}`])]),
+    );
+    this.remote.commit(tree, this.shas.at(-1), sha);
+    this.shas.push(sha);
+    const response = await deliverGithub(serverUrl, { body: githubPushPayload({ fullName: "acme/app", sha, cloneUrl: this.dir }), event: "push", delivery: `push-${sha}`, secret: this.webhookSecret });
+    expect(response.status).toBe(202);
+    return sha;
+  }
+
+  /** The check run of the commit's release, once there is one. */
+  releaseCheck(sha: string): CheckRun | undefined {
+    return this.standIn.checkRuns("acme/app", sha).find((run) => run.name.includes("release to "));
+  }
+
+  /** The release check once it completed. */
+  completed(sha: string): Promise<CheckRun> {
+    return until(`the release check of ${sha} to complete`, () => {
+      const check = this.releaseCheck(sha);
+      return check?.status === "completed" ? check : undefined;
+    });
+  }
+}
+
+/** Polls `probe` until it gives a value (not undefined or false); fails after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -16,6 +16,7 @@ import { initialState, isFinalPhase, type ReleaseState } from "../release/releas
 import type { RunnerBlobStore } from "../runner-api";
 import { unpackInto } from "../runner/tar-stream";
 import { ReleaseWorker, type ReleaseControl } from "../scheduler/release-worker";
+import { parseIds } from "./scheduler-adapters";
 import { CANCEL_CHANNEL, JOBS_CHANNEL, RELEASE_COMMANDS_CHANNEL, type ClaimedRelease, type Database, type JobOutcome, type JobQueue, type ReleasesStore } from "../store";
 
 export interface ReleaseWiring {
@@ -46,7 +47,7 @@ export function createReleaseWorker(wiring: ReleaseWiring): ReleaseWorker<Claime
       async subscribe(handler) {
         const stops = [
           await database.listen(JOBS_CHANNEL, () => handler({})),
-          await database.listen(CANCEL_CHANNEL, (payload) => handler({ cancelJobIds: numbers(payload) })),
+          await database.listen(CANCEL_CHANNEL, (payload) => handler({ cancelJobIds: parseIds(payload) })),
           await database.listen(RELEASE_COMMANDS_CHANNEL, (payload) => handler({ releaseId: Number(payload) })),
         ];
         return async () => {
@@ -174,13 +175,4 @@ export async function unpackedArtifacts(blobs: RunnerBlobStore, dataDir: string,
 export async function localArtifacts(dataDir: string, pipelineId: number, jobKey: string): Promise<string | undefined> {
   const directory = join(dataDir, "artifacts", `pipeline-${pipelineId}`, jobKey);
   return (await stat(directory).catch(() => undefined))?.isDirectory() ? directory : undefined;
-}
-
-function numbers(payload: string): number[] {
-  try {
-    const value: unknown = JSON.parse(payload);
-    return Array.isArray(value) ? value.filter((id): id is number => typeof id === "number") : [];
-  } catch {
-    return [];
-  }
 }

@@ -187,7 +187,8 @@ export function databaseWakeups(database: Pick<Database, "listen">): Wakeups {
   };
 }
 
-function parseIds(payload: string): number[] {
+/** A NOTIFY payload holding a JSON array of ids; anything else is none. */
+export function parseIds(payload: string): number[] {
   try {
     const value: unknown = JSON.parse(payload);
     return Array.isArray(value) ? value.filter((id): id is number => typeof id === "number") : [];

@@ -83,16 +83,21 @@ function driver(target: ReturnType<typeof memoryProvider>, state: ReleaseState, 
   });
 }
 
+/** Runs the driver until it pauses (the strategy's open pause), then stops it. */
+async function runUntilPaused(subject: ReleaseDriver, attempts = 100) {
+  const running = subject.run();
+  for (let i = 0; i < attempts && subject.current.phase !== "paused"; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  subject.stop();
+  return running;
+}
+
 describe("release driver", () => {
   it("stores each tick before its call, so a new driver from the stored state carries on without repeating work", async () => {
     const target = memoryProvider();
     const saves: TickSave[] = [];
     const first = driver(target, initialState(1_000), saves);
-    const running = first.run();
     // It pauses at step 2 and waits for a person.
-    for (let i = 0; i < 100 && first.current.phase !== "paused"; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    first.stop();
-    expect(await running).toEqual({ ended: false, reason: "stopped" });
+    expect(await runUntilPaused(first)).toEqual({ ended: false, reason: "stopped" });
     expect(target.calls).toEqual(["publish", "traffic", "set 20"]);
     expect(saves.at(-1)!.summary).toMatch(/^paused \(version 1 80%, version 2 20%\)/);
 
@@ -111,11 +116,7 @@ describe("release driver", () => {
     const target = memoryProvider();
     target.failures.set("publish", new ProviderError("Throttling", { retryable: true, retryAfterMs: 1 }));
     const saves: TickSave[] = [];
-    const retrying = driver(target, initialState(Date.now()), saves, [], Date.now);
-    const running = retrying.run();
-    for (let i = 0; i < 400 && retrying.current.phase !== "paused"; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    retrying.stop();
-    await running;
+    await runUntilPaused(driver(target, initialState(Date.now()), saves, [], Date.now), 400);
     expect(target.calls.slice(0, 3)).toEqual(["publish", "publish", "traffic"]);
     expect(saves.some((save) => /retrying: publish failed: Throttling/.test(save.summary))).toBe(true);
   });
@@ -124,10 +125,7 @@ describe("release driver", () => {
     const target = memoryProvider();
     const saves: TickSave[] = [];
     const first = driver(target, initialState(1_000), saves);
-    const running = first.run();
-    for (let i = 0; i < 100 && first.current.phase !== "paused"; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    first.stop();
-    await running;
+    await runUntilPaused(first);
     expect(target.live()).toEqual({ stable: "1", canary: { version: "2", weight: 20 } });
     target.failures.set("set 60", new ProviderError("AccessDenied", { retryable: false, fault: "user" }));
     const result = await driver(target, first.current, saves, [{ id: 1, command: "resume", requestedBy: "bob" }]).run();

@@ -2,16 +2,7 @@
 // registered in schemas.ts's registries so the OpenAPI document has them as components.
 import { z } from "zod";
 import { RELEASE_PHASES } from "./ports";
-import { countText, dateTime, idText, MAX_SAFE_DIGITS, requestSchemas, responseSchemas } from "./schemas";
-
-function request<T extends z.ZodType>(id: string, schema: T): T {
-  requestSchemas.add(schema, { id });
-  return schema;
-}
-function response<T extends z.ZodType>(id: string, schema: T): T {
-  responseSchemas.add(schema, { id });
-  return schema;
-}
+import { countText, dateTime, idText, MAX_SAFE_DIGITS, request, response } from "./schemas";
 
 export const RELEASE_COMMANDS = ["promote", "promote-full", "pause", "resume", "abort", "rollback"] as const;
 

@@ -8,11 +8,11 @@ import { JOB_STATUSES, PIPELINE_STATUSES, TOKEN_SCOPES } from "./ports";
 export const requestSchemas = z.registry<{ id: string }>();
 export const responseSchemas = z.registry<{ id: string }>();
 
-function request<T extends z.ZodType>(id: string, schema: T): T {
+export function request<T extends z.ZodType>(id: string, schema: T): T {
   requestSchemas.add(schema, { id });
   return schema;
 }
-function response<T extends z.ZodType>(id: string, schema: T): T {
+export function response<T extends z.ZodType>(id: string, schema: T): T {
   responseSchemas.add(schema, { id });
   return schema;
 }

@@ -20,7 +20,15 @@ export function deployProviders(settings: ProviderSettings, localHost: LocalTarg
       case "fc":
         return new FcProvider({ target, ...common, ...(settings.fcEndpoint ? { endpoint: settings.fcEndpoint.replaceAll("{region}", target.region) } : {}) });
       case "sae":
-        return new SaeProvider({ target, ...common, ...(settings.saeEndpoint ? { endpoint: settings.saeEndpoint } : {}) });
+        return new SaeProvider({
+          target,
+          ...common,
+          // A call returns (retryably) after a minute of an SAE change order still running, so the
+          // release hears commands and cancels meanwhile; the next call carries on where SAE is.
+          waitTimeoutMs: 60_000,
+          ...(settings.saeEndpoint ? { endpoint: settings.saeEndpoint } : {}),
+          ...(target.abGateway ? { greyTagRoutes: target.abGateway } : {}),
+        });
     }
   };
 }

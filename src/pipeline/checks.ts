@@ -210,6 +210,13 @@ function releaseProblems(release: Json, jobs: Json): Problem[] {
   if (strategy && isMap(strategy.ab) && target?.type === "fc") {
     problems.push({ path: ["release", "strategy", "ab"], message: "FC aliases split traffic by weight only; header or cookie routing is not available", hint: "use weighted steps, or an sae or local target" });
   }
+  if (strategy && isMap(strategy.ab) && target?.type === "sae" && target["ab-gateway"] === undefined) {
+    problems.push({
+      path: ["release", "strategy", "ab"],
+      message: "SAE applies header or cookie routes only behind an SAE-managed ALB ingress or in a Spring Cloud application",
+      hint: "add target.ab-gateway: {alb-ingress: <ingress id>} or {spring-cloud-path: /}",
+    });
+  }
   if (strategy && isMap(strategy.ab) && strategy.ab.header === undefined && strategy.ab.cookie === undefined) {
     problems.push({ path: ["release", "strategy", "ab"], message: "ab needs a header or a cookie to route by" });
   }

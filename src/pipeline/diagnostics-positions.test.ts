@@ -93,7 +93,7 @@ describe("unknown keys", () => {
 
   it("lists only the keys of the release target type that was named", () => {
     const lines = ["jobs:", ...JOB, "release:", "  target:", "    type: sae", "    region: cn-hangzhou", "    app-id: a1", "    image: x", "    replicas: 2"];
-    expect(diagnosticAt(lines, "release.target.replicas").hint).toBe("valid keys: type, region, app-id, image, package-url, package-version, min-ready-instances");
+    expect(diagnosticAt(lines, "release.target.replicas").hint).toBe("valid keys: type, region, app-id, image, package-url, package-version, min-ready-instances, ab-gateway");
   });
 
   it("lists the valid keys when nothing is close", () => {
@@ -670,6 +670,23 @@ describe("release", () => {
       "ab needs a header or a cookie to route by",
     ]);
     expect(diagnostics[0]).toMatchObject(where(lines, 13, "{}"));
+  });
+
+  it("asks where SAE applies an A/B route, and reads builtin metrics only from the local target", () => {
+    const lines = [
+      ...jobs,
+      "release:",
+      "  target: {type: sae, region: r, app-id: a, image: x}",
+      "  strategy:",
+      "    ab: {header: {name: x-beta, value: '1'}}",
+      "    steps: [{weight: 10}]",
+      "  analysis:",
+      "    metrics: [{name: error-rate, max: 1%}]",
+    ];
+    expect(diagnosticAt(lines, "release.strategy.ab")).toMatchObject({ ...where(lines, 12, "{header"), hint: "add target.ab-gateway: {alb-ingress: <ingress id>} or {spring-cloud-path: /}" });
+    expect(diagnosticAt(lines, "release.analysis.metrics[0]")).toMatchObject({ message: "metric 'error-rate' reads the target's own figures, and sae targets keep none Gust can read" });
+    const routed = lines.map((line) => (line.startsWith("  target:") ? "  target: {type: sae, region: r, app-id: a, image: x, ab-gateway: {alb-ingress: alb-1}}" : line));
+    expect(diagnosticsOf(routed).filter((d) => d.path === "release.strategy.ab")).toEqual([]);
   });
 
   it("reports metric problems", () => {

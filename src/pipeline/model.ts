@@ -128,6 +128,8 @@ export type ReleaseTarget =
       packageUrl?: string;
       packageVersion?: string;
       minReadyInstances?: number;
+      /** Where SAE's grey tag routes (A/B by header or cookie) take effect. */
+      abGateway?: { kind: "alb"; ingressId: string } | { kind: "spring-cloud"; path: string };
     }
   | { type: "local"; command: string; port: number; healthPath?: string; directory?: string; env: Record<string, string> };
 

@@ -263,6 +263,7 @@ function normalizeTarget(target: ReleaseDocument["target"]): ReleaseTarget {
         packageUrl: target["package-url"],
         packageVersion: target["package-version"],
         minReadyInstances: target["min-ready-instances"],
+        abGateway: abGateway(target["ab-gateway"]),
       });
     case "local":
       return dropUndefined({
@@ -278,4 +279,9 @@ function normalizeTarget(target: ReleaseDocument["target"]): ReleaseTarget {
 
 function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function abGateway(gateway: Extract<ReleaseDocument["target"], { type: "sae" }>["ab-gateway"]): Extract<ReleaseTarget, { type: "sae" }>["abGateway"] {
+  if (!gateway) return undefined;
+  return "alb-ingress" in gateway ? { kind: "alb", ingressId: gateway["alb-ingress"] } : { kind: "spring-cloud", path: gateway["spring-cloud-path"] };
 }

@@ -1,6 +1,7 @@
 // What the release end-to-end tests share: a git repository whose commits are pushed to Gust as
 // signed GitHub webhooks (the GitHub stand-in holds the same commits), the release check of a
 // commit, and waiting for a condition without timing assertions.
+import { createServer, type Server } from "node:http";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -62,4 +63,25 @@ export async function until<T>(what: string, probe: () => T | undefined | false 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Answers each instant query with the error rate set for the version named in it; records the queries. */
+export async function prometheusStandIn(errorRates: Map<string, number>, versionPattern = /version="([^"]*)"/) {
+  const queries: string[] = [];
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url!, "http://prometheus");
+    const query = url.searchParams.get("query") ?? "";
+    queries.push(query);
+    const version = versionPattern.exec(query)?.[1] ?? "";
+    const rate = errorRates.get(version);
+    response.setHeader("content-type", "application/json");
+    if (url.pathname !== "/api/v1/query") {
+      response.statusCode = 404;
+      return response.end(JSON.stringify({ status: "error", errorType: "not_found", error: "not found" }));
+    }
+    const result = rate === undefined ? [] : [{ metric: {}, value: [Number(url.searchParams.get("time")), String(rate)] }];
+    response.end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, queries, close: () => new Promise((resolve) => server.close(resolve)) };
 }

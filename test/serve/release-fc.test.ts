@@ -3,7 +3,6 @@
 // requests the FC stand-in verifies, creates the function, publishes versions and moves the alias's
 // additionalVersionWeight. Analysis reads a Prometheus stand-in with the version in the query: a
 // healthy version is promoted, a failing one rolled back to exactly the alias it replaced.
-import { createServer, type Server } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +10,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/main/serve";
 import { tempRepo } from "../helpers/gust-cli";
-import { ReleaseRepo } from "../helpers/release-repo";
+import { prometheusStandIn, ReleaseRepo } from "../helpers/release-repo";
 import { registerGithubRepository, serveConfig } from "../helpers/serve-fixture";
 import { startFcStandIn, type FcStandIn } from "../stand-ins/fc-stand-in";
 import { GithubApiStandIn } from "../stand-ins/github-api";
@@ -39,27 +38,6 @@ release:
         prometheus: {url: "${prometheusUrl}", query: 'sum(rate(fc_errors{version="{{version}}"}[{{window}}]))'}
         max: 1%
 `;
-
-/** Answers each instant query with the error rate set for the version named in it; records the queries. */
-async function prometheusStandIn(errorRates: Map<string, number>) {
-  const queries: string[] = [];
-  const server: Server = createServer((request, response) => {
-    const url = new URL(request.url!, "http://prometheus");
-    const query = url.searchParams.get("query") ?? "";
-    queries.push(query);
-    const version = /version="([^"]*)"/.exec(query)?.[1] ?? "";
-    const rate = errorRates.get(version);
-    response.setHeader("content-type", "application/json");
-    if (url.pathname !== "/api/v1/query") {
-      response.statusCode = 404;
-      return response.end(JSON.stringify({ status: "error", errorType: "not_found", error: "not found" }));
-    }
-    const result = rate === undefined ? [] : [{ metric: {}, value: [Number(url.searchParams.get("time")), String(rate)] }];
-    response.end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, queries, close: () => new Promise((resolve) => server.close(resolve)) };
-}
 
 describe("gust serve: releases to Function Compute", () => {
   let dataDir: string;

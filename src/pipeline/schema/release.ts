@@ -32,6 +32,13 @@ const saeTarget = z.strictObject({
   "package-url": template().optional(),
   "package-version": template().optional(),
   "min-ready-instances": z.number().int().min(0).optional(),
+  "ab-gateway": z
+    .union([
+      z.strictObject({ "alb-ingress": nonEmptyString.describe("Id of the SAE-managed ALB ingress in front of the application.") }),
+      z.strictObject({ "spring-cloud-path": z.string().startsWith("/").describe("Path the Spring Cloud application's routes apply to.") }),
+    ])
+    .optional()
+    .describe("Where SAE applies strategy.ab's header or cookie route: its grey tag routes work only behind these."),
 });
 
 const localTarget = z.strictObject({

@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/store/database";
 import { JobQueue } from "../../src/store/job-queue";
 import { PipelinesStore } from "../../src/store/pipelines-store";
+import { PipelineRetry } from "../../src/store/pipeline-retry";
 import { ReleasesStore, type TickRecord } from "../../src/store/releases-store";
 import { forgeUpdates, jobs, pipelines, releaseEvents } from "../../src/store/schema";
 import { DATABASE_KINDS, useTestDatabase } from "../helpers/database";
@@ -129,6 +130,23 @@ describe.each(DATABASE_KINDS)("releases store (%s)", (kind) => {
     const [resumed] = await claim("after-restart", { soleReplica: true });
     // The stored state comes along: it is resumed, not started again.
     expect(resumed).toMatchObject({ releaseId: claimed!.releaseId, state: { phase: "publishing" } });
+  });
+
+  it("starts a new release when a failed pipeline's release is retried", async () => {
+    const repository = await createRepository(test.database);
+    const pipelineId = await pipelineWithRelease(test.database, repository.id);
+    await runJobs(queue(), "dispatcher", { build: "success" });
+    const [first] = await claim("replica-a");
+    await store().saveTick(first!.releaseId, first!.jobId, "replica-a", tickRecord({ phase: "rolled-back", weight: 0 }));
+    await queue().finishJob(first!.jobId, "replica-a", { status: "failure", detail: "rolled back" });
+    expect(await test.database.db.select({ status: pipelines.status }).from(pipelines).where(eq(pipelines.id, pipelineId))).toEqual([{ status: "failure" }]);
+
+    expect(await new PipelineRetry(test.database).retry(pipelineId, { failedOnly: true })).toMatchObject({ outcome: "retried" });
+    const [second] = await claim("replica-a");
+    expect(second).toMatchObject({ jobId: first!.jobId, attempt: 2, state: undefined });
+    expect(second!.releaseId).not.toBe(first!.releaseId);
+    expect(await store().idForJob(first!.jobId)).toBe(second!.releaseId);
+    expect((await store().get(first!.releaseId))!.phase).toBe("rolled-back");
   });
 
   it("records the history of a release in order", async () => {

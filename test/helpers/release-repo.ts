@@ -2,13 +2,17 @@
 // signed GitHub webhooks (the GitHub stand-in holds the same commits), the release check of a
 // commit, and waiting for a condition without timing assertions.
 import { createServer, type Server } from "node:http";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { expect } from "vitest";
-import type { CheckRun, GithubApiStandIn } from "../stand-ins/github-api";
+import { startServer } from "../../src/main/serve";
+import { GithubApiStandIn, type CheckRun } from "../stand-ins/github-api";
 import type { FakeRepository } from "../stand-ins/fake-repository";
 import { deliverGithub, githubPushPayload } from "./github-payloads";
-import { git } from "./gust-cli";
+import { git, tempRepo } from "./gust-cli";
+import { registerGithubRepository, serveConfig } from "./serve-fixture";
 
 export class ReleaseRepo {
   private readonly shas: string[] = [];
@@ -84,4 +88,39 @@ export async function prometheusStandIn(errorRates: Map<string, number>, version
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, queries, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+export const RELEASE_TEST_ACCESS_KEY = { id: "LTAI5tGustReleaseTest", secret: "release-test-secret-0123456789abcdef" };
+
+/**
+ * A `gust serve` in this process with a GitHub repository registered (the GitHub stand-in, a git
+ * repository with `files` to clone from) and the Alibaba Cloud settings of the stand-ins in `env`.
+ */
+export async function startReleaseServe(options: { files: Record<string, string>; env: Record<string, string> }) {
+  const webhookSecret = "whsec-release-e2e";
+  const token = "ghp_releasee2etoken000000000000000000000000";
+  const dataDir = await mkdtemp(join(tmpdir(), "gust-release-e2e-"));
+  const repoDir = tempRepo(options.files, { git: true });
+  const github = await GithubApiStandIn.start();
+  const repo = new ReleaseRepo(repoDir, github.addRepository("acme/app"), github, webhookSecret);
+  github.addToken(token, { contents: "read", checks: "write", statuses: "write" });
+  await registerGithubRepository({ dataDir, fullName: "acme/app", apiUrl: github.baseUrl, cloneUrl: repoDir, token });
+  const env = {
+    GUST_GITHUB_WEBHOOK_SECRETS: webhookSecret,
+    GUST_ALICLOUD_PROTOCOL: "http",
+    GUST_ALICLOUD_ACCESS_KEY_ID: RELEASE_TEST_ACCESS_KEY.id,
+    GUST_ALICLOUD_ACCESS_KEY_SECRET: RELEASE_TEST_ACCESS_KEY.secret,
+    ...options.env,
+  };
+  const server = await startServer(serveConfig(dataDir, { env }), pino({ level: "silent" }));
+  return {
+    repo,
+    push: (files: Record<string, string>) => repo.push(server.url, files),
+    async close() {
+      await server.stop();
+      await github.close();
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(repoDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -215,6 +215,21 @@ describe.each(SHELLS)("gust-step under %s", (name, shell) => {
     expect(await pod.leftovers()).toEqual([]);
   });
 
+  it("cancel: a step woken by a cancelled one does not start, even before its own SIGTERM arrives", async () => {
+    const pod = await SimulatedPod.create();
+    pods.push(pod);
+    const ready = join(pod.dir, "ready");
+    await pod.start(shell, busybox, [{ script: `touch '${ready}'\nsleep 1000\n` }, { script: "echo should not run\n", env: { GUST_STEP_ON_FAILURE: "1" } }]);
+    await fileAppears(ready);
+    pod.kill(0, "SIGTERM");
+    const ends = await pod.finished();
+    expect(summary(ends)).toEqual([
+      { status: "cancelled", exit: null, container: 143, reason: "cancelled" },
+      { status: "cancelled", exit: null, container: 143, reason: "cancelled before the step started" },
+    ]);
+    expect(ends[1]!.stdout).not.toContain("should not run");
+  });
+
   it("cancel: a script that traps TERM is killed after the grace period, with no orphans", async () => {
     const pod = await SimulatedPod.create();
     pods.push(pod);

@@ -44,5 +44,6 @@ CREATE INDEX "release_commands_pending" ON "release_commands" USING btree ("rele
 CREATE INDEX "release_events_release" ON "release_events" USING btree ("release_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "releases_job_attempt" ON "releases" USING btree ("job_id","job_attempt");--> statement-breakpoint
 CREATE UNIQUE INDEX "releases_active_target" ON "releases" USING btree ("target") WHERE phase not in ('promoted', 'rolled-back', 'aborted', 'failed');--> statement-breakpoint
+CREATE INDEX "releases_pipeline" ON "releases" USING btree ("pipeline_id","id");--> statement-breakpoint
 CREATE INDEX "releases_repository_created" ON "releases" USING btree ("repository_id","created_at");--> statement-breakpoint
 CREATE INDEX "releases_target_created" ON "releases" USING btree ("target","created_at");

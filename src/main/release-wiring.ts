@@ -16,8 +16,8 @@ import { initialState, isFinalPhase, type ReleaseState } from "../release/releas
 import type { RunnerBlobStore } from "../runner-api";
 import { unpackInto } from "../runner/tar-stream";
 import { ReleaseWorker, type ReleaseControl } from "../scheduler/release-worker";
-import { parseIds } from "./scheduler-adapters";
-import { CANCEL_CHANNEL, JOBS_CHANNEL, RELEASE_COMMANDS_CHANNEL, type ClaimedRelease, type Database, type JobOutcome, type JobQueue, type ReleasesStore } from "../store";
+import { databaseWakeups } from "./scheduler-adapters";
+import { RELEASE_COMMANDS_CHANNEL, type ClaimedRelease, type Database, type JobOutcome, type JobQueue, type ReleasesStore } from "../store";
 
 export interface ReleaseWiring {
   owner: string;
@@ -44,14 +44,13 @@ export function createReleaseWorker(wiring: ReleaseWiring): ReleaseWorker<Claime
     },
     run: (claimed, control) => runRelease(wiring, claimed, control),
     wakeups: {
+      // The dispatcher's wake-ups (queued jobs, cancels), plus commands given to a release.
       async subscribe(handler) {
-        const stops = [
-          await database.listen(JOBS_CHANNEL, () => handler({})),
-          await database.listen(CANCEL_CHANNEL, (payload) => handler({ cancelJobIds: parseIds(payload) })),
-          await database.listen(RELEASE_COMMANDS_CHANNEL, (payload) => handler({ releaseId: Number(payload) })),
-        ];
+        const stopJobs = await databaseWakeups(database).onJobsChanged(handler);
+        const stopCommands = await database.listen(RELEASE_COMMANDS_CHANNEL, (payload) => handler({ releaseId: Number(payload) }));
         return async () => {
-          for (const stop of stops) await stop();
+          await stopJobs();
+          await stopCommands();
         };
       },
     },

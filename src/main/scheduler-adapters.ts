@@ -187,8 +187,7 @@ export function databaseWakeups(database: Pick<Database, "listen">): Wakeups {
   };
 }
 
-/** A NOTIFY payload holding a JSON array of ids; anything else is none. */
-export function parseIds(payload: string): number[] {
+function parseIds(payload: string): number[] {
   try {
     const value: unknown = JSON.parse(payload);
     return Array.isArray(value) ? value.filter((id): id is number => typeof id === "number") : [];

@@ -242,9 +242,9 @@ export class ReleasesStore {
     return { ...row, events, pendingCommands: await this.pendingCommands(releaseId) };
   }
 
-  /** The release of a pipeline's release job, if it started. */
-  async idForJob(jobId: number): Promise<number | undefined> {
-    const [row] = await run(() => this.db.select({ id: releases.id }).from(releases).where(eq(releases.jobId, jobId)).orderBy(desc(releases.jobAttempt)).limit(1));
+  /** The latest release of a pipeline (retrying a failed one starts another), if one started. */
+  async latestIdForPipeline(pipelineId: number): Promise<number | undefined> {
+    const [row] = await run(() => this.db.select({ id: releases.id }).from(releases).where(eq(releases.pipelineId, pipelineId)).orderBy(desc(releases.id)).limit(1));
     return row?.id;
   }
 

@@ -105,7 +105,7 @@ describe.each(DATABASE_KINDS)("releases store (%s)", (kind) => {
     expect(updates.length).toBe(updatesBefore + 1);
     expect(updates.at(-1)).toMatchObject({ state: "running", jobAttempt: 1, pipelineId });
     expect(await store().list({ active: true })).toEqual([expect.objectContaining({ id: claimed!.releaseId, phase: "progressing", pipelineNumber: 1, repository: repository.fullName, jobStatus: "running" })]);
-    expect(await store().idForJob(claimed!.jobId)).toBe(claimed!.releaseId);
+    expect(await store().latestIdForPipeline(pipelineId)).toBe(claimed!.releaseId);
   });
 
   it("hands a release whose lease ran out to another replica with its stored state", async () => {
@@ -145,7 +145,7 @@ describe.each(DATABASE_KINDS)("releases store (%s)", (kind) => {
     const [second] = await claim("replica-a");
     expect(second).toMatchObject({ jobId: first!.jobId, attempt: 2, state: undefined });
     expect(second!.releaseId).not.toBe(first!.releaseId);
-    expect(await store().idForJob(first!.jobId)).toBe(second!.releaseId);
+    expect(await store().latestIdForPipeline(pipelineId)).toBe(second!.releaseId);
     expect((await store().get(first!.releaseId))!.phase).toBe("rolled-back");
   });
 

@@ -205,7 +205,7 @@ export interface ReleasesPort {
   /** Queued for the replica ticking the release, which it wakes; it decides again whether the command applies. */
   queueCommand(releaseId: number, command: string, requestedBy: string): Promise<{ id: number; command: string; requestedBy: string }>;
   /** The release started by this release job, if it started. */
-  idForJob(jobId: number): Promise<number | undefined>;
+  latestIdForPipeline(pipelineId: number): Promise<number | undefined>;
 }
 
 export interface ApiDeps {

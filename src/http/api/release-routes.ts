@@ -14,8 +14,6 @@ import { errorBody, idParams } from "./schemas";
 
 const TAG = "releases";
 const DEFAULT_PAGE = 50;
-/** Key of the release job in its pipeline: "@release" when a job of the file is called release. */
-const RELEASE_JOB_KEYS = ["@release", "release"];
 
 type Command = Exclude<ReleaseCommandName, "promote-full">;
 
@@ -122,13 +120,9 @@ export function releaseRoutes(deps: Pick<ApiDeps, "releases" | "pipelines">): Ap
       async handle({ c, params }) {
         const pipeline = await deps.pipelines.getPipeline(params.id);
         if (!pipeline) throw new HttpError(404, "not_found", `pipeline ${params.id} not found`);
-        for (const key of RELEASE_JOB_KEYS) {
-          const job = pipeline.jobs.find((candidate) => candidate.key === key);
-          const id = job ? await deps.releases.idForJob(job.id) : undefined;
-          const release = id === undefined ? undefined : await deps.releases.get(id);
-          if (release) return c.json({ release: releaseHeadJson(release) });
-        }
-        return c.json({ release: null });
+        const id = await deps.releases.latestIdForPipeline(pipeline.id);
+        const release = id === undefined ? undefined : await deps.releases.get(id);
+        return c.json({ release: release ? releaseHeadJson(release) : null });
       },
     }),
   ];

@@ -41,6 +41,7 @@ export const releases = pgTable(
     uniqueIndex("releases_job_attempt").on(table.jobId, table.jobAttempt),
     // The lock that keeps two releases off one alias: a second waits until the first has ended.
     uniqueIndex("releases_active_target").on(table.target).where(sql`phase not in ('promoted', 'rolled-back', 'aborted', 'failed')`),
+    index("releases_pipeline").on(table.pipelineId, table.id),
     index("releases_repository_created").on(table.repositoryId, table.createdAt),
     index("releases_target_created").on(table.target, table.createdAt),
   ],
